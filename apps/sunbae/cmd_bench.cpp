@@ -1,0 +1,148 @@
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "bench/shapes.h"
+#include "bench/synthetic.h"
+#include "commands.h"
+#include "core/error.h"
+#include "engine/generate.h"
+#include "kernels/cpu/isa.h"
+
+namespace sunbae::app {
+
+namespace {
+int64_t peak_rss_kb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
+  return -1;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  SUNBAE_CHECK(f.good(), path, ": cannot open");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+Run add_bench(CLI::App& app) {
+  struct Opts {
+    std::string dir, shape, config, dtype = "bf16", json_out, device = "cpu";
+    int64_t prompt = 128, gen = 32, layers = 0, threads = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* src = app.add_option_group("model", "what to run (one of)");
+  src->add_option("--model", o->dir, "Hugging Face model directory");
+  src->add_option("--shape", o->shape, "Named real-model shape with random weights (e.g. mistral-7b)");
+  src->add_option("--config", o->config, "A config.json to build with random weights");
+  src->require_option(1);
+  app.add_option("--dtype", o->dtype, "Weight dtype of synthetic weights")
+      ->check(CLI::IsMember({"bf16", "f16", "f32"}))->capture_default_str();
+  app.add_option("--layers", o->layers, "Synthetic only: build this many layers (0: all)");
+  app.add_option("--prompt", o->prompt, "Prompt tokens (prefill)")->capture_default_str();
+  app.add_option("--gen", o->gen, "Generated tokens (decode, batch 1)")->capture_default_str();
+  app.add_option("--threads", o->threads, "CPU threads (0: all cores)");
+  app.add_option("--device", o->device, "Backend")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  app.add_option("--json", o->json_out, "Also write the results as JSON to this file");
+  return [o] {
+    SUNBAE_CHECK(o->device == "cpu", "--device cuda: this build has no CUDA backend");
+    SUNBAE_CHECK(o->prompt >= 1 && o->gen >= 2, "--prompt must be >= 1 and --gen >= 2");
+    if (o->threads > 0) omp_set_num_threads(int(o->threads));
+    const auto t_load = std::chrono::steady_clock::now();
+    std::unique_ptr<model::Model> m;
+    std::string what;
+    if (!o->dir.empty()) {
+      SUNBAE_CHECK(o->layers == 0, "--layers applies to synthetic weights only");
+      m = model::Model::load(o->dir);
+      what = o->dir;
+    } else {
+      std::string json;
+      if (!o->shape.empty()) {
+        const bench::NamedShape& s = bench::find_shape(o->shape);
+        SUNBAE_CHECK(s.supported, "--shape ", s.name, " (", s.hf_model,
+                     "): its architecture is not supported yet; supported: ",
+                     io::supported_architectures());
+        json = s.config_json;
+        what = s.name + " (" + s.hf_model + " shape, random " + o->dtype + " weights)";
+      } else {
+        json = read_file(o->config);
+        what = o->config + " (random " + o->dtype + " weights)";
+      }
+      io::ModelConfig c = io::parse_model_config(json, "", o->shape.empty() ? o->config : o->shape);
+      if (o->layers > 0) {
+        SUNBAE_CHECK(o->layers <= c.num_layers, "--layers ", o->layers, " > model's ", c.num_layers);
+        c.num_layers = o->layers;
+        c.layer_sliding.resize(size_t(c.num_layers));
+        what += ", first " + std::to_string(o->layers) + " layers";
+      }
+      const DType dt = o->dtype == "bf16" ? DType::BF16 : o->dtype == "f16" ? DType::F16 : DType::F32;
+      std::fprintf(stderr, "building %s ...\n", what.c_str());
+      auto w = std::make_unique<bench::SyntheticWeights>(c, dt, 1234);
+      m = model::Model::from_parts(c, std::move(w));
+    }
+    const double load_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
+    const io::ModelConfig& c = m->config();
+
+    std::mt19937 rng(7);
+    std::vector<int32_t> prompt(size_t(o->prompt));
+    for (auto& id : prompt) id = int32_t(rng() % uint32_t(c.vocab_size));
+    engine::GenerateOptions g;
+    g.ignore_eos = true;
+    g.prefill_chunk = o->prompt;
+    // Warm-up: fault in mmapped weights and thread pools, outside the timed run.
+    g.max_tokens = 2;
+    engine::generate(*m, std::vector<int32_t>(prompt.begin(), prompt.begin() + std::min<int64_t>(8, o->prompt)), g);
+    std::fprintf(stderr, "timing prefill %ld + decode %ld ...\n", long(o->prompt), long(o->gen));
+    g.max_tokens = o->gen;
+    engine::GenerateResult r = engine::generate(*m, prompt, g);
+
+    const double prefill_tps = double(o->prompt) / r.prefill_seconds;
+    const double decode_tps = double(r.tokens.size() - 1) / r.decode_seconds;
+    nlohmann::ordered_json j = {
+        {"model", what},
+        {"device", "cpu"},
+        {"isa", kernels::cpu::isa_name(kernels::cpu::active_isa())},
+        {"threads", omp_get_max_threads()},
+        {"architecture", c.architecture},
+        {"layers", c.num_layers},
+        {"weight_dtypes", m->weights().dtypes},
+        {"weights_mb", double(m->weights().bytes) / (1 << 20)},
+        {"load_s", load_s},
+        {"prompt_tokens", o->prompt},
+        {"gen_tokens", int64_t(r.tokens.size())},
+        {"prefill_s", r.prefill_seconds},
+        {"prefill_tokens_per_s", prefill_tps},
+        {"ttft_ms", 1000.0 * r.prefill_seconds},
+        {"decode_tokens_per_s", decode_tps},
+        {"decode_ms_per_token", 1000.0 / decode_tps},
+        {"decode_weight_gb_per_s", double(m->weights().bytes) * decode_tps / 1e9},
+        {"peak_rss_mb", double(peak_rss_kb()) / 1024.0},
+    };
+    std::printf("| %-24s | %s\n|%s|%s\n", "metric", "value", std::string(26, '-').c_str(),
+                std::string(40, '-').c_str());
+    for (auto& [k, v] : j.items()) {
+      std::string s = v.is_string() ? v.get<std::string>()
+                      : v.is_number_float() ? cat(std::round(v.get<double>() * 100) / 100)
+                                            : v.dump();
+      std::printf("| %-24s | %s\n", k.c_str(), s.c_str());
+    }
+    if (!o->json_out.empty()) {
+      std::ofstream f(o->json_out);
+      f << j.dump(1) << "\n";
+      SUNBAE_CHECK(f.good(), o->json_out, ": write failed");
+    }
+    return 0;
+  };
+}
+
+}  // namespace sunbae::app

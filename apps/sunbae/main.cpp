@@ -1,0 +1,35 @@
+#include <cstdio>
+#include <map>
+
+#include "commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Sunbae: LLM inference engine for interview-answer feedback"};
+  app.require_subcommand(1);
+  std::map<CLI::App*, sunbae::app::Run> runs;
+  auto add = [&](const char* name, const char* help, sunbae::app::Run (*reg)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runs[sub] = reg(*sub);
+  };
+  add("info", "Describe a model directory: architecture, parameters, dtypes, memory", sunbae::app::add_info);
+  add("logits", "Run one forward pass and write the logits as safetensors", sunbae::app::add_logits);
+  add("generate", "Generate tokens from a prompt", sunbae::app::add_generate);
+  add("bench", "Measure prefill and decode speed and peak memory", sunbae::app::add_bench);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& [sub, run] : runs)
+      if (sub->parsed()) return run();
+  } catch (const sunbae::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,35 @@
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace sunbae {
+
+enum class DType : uint8_t { F32, F16, BF16, I8, U8, I32, I64, BOOL };
+
+size_t dtype_size(DType t);
+const char* dtype_name(DType t);  // safetensors spelling: "F32", "BF16", ...
+// Parses a safetensors dtype string; returns false for names Sunbae does not read.
+bool parse_dtype(std::string_view s, DType* out);
+
+inline float bf16_to_f32(uint16_t h) {
+  uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// Round-to-nearest-even, NaN kept quiet: the same rounding torch uses for .to(bfloat16).
+inline uint16_t f32_to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return uint16_t(u >> 16);
+}
+
+float f16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);
+
+}  // namespace sunbae

@@ -1,0 +1,94 @@
+#include "kernels/cpu/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/error.h"
+
+namespace sunbae::kernels::cpu {
+
+namespace {
+inline int64_t slot_offset(const AttnSeq& s, int64_t pos, const AttnShape& sh) {
+  const int64_t b = pos / kv::kBlockSize;
+  SUNBAE_CHECK(b < s.n_blocks, "attention: position ", pos, " has no KV block (table holds ",
+               s.n_blocks, ")");
+  const int64_t token_stride = sh.num_kv_heads * sh.head_dim;
+  return (int64_t(s.blocks[b]) * kv::kBlockSize + pos % kv::kBlockSize) * token_stride;
+}
+}  // namespace
+
+void kv_store(const float* k, const float* v, const AttnSeq* seqs, int64_t n_seqs,
+              const AttnShape& shape, float* k_pool, float* v_pool) {
+  const int64_t stride = shape.num_kv_heads * shape.head_dim;
+  for (int64_t s = 0; s < n_seqs; ++s) {
+    const AttnSeq& sq = seqs[s];
+    for (int64_t i = 0; i < sq.n_new; ++i) {
+      const int64_t off = slot_offset(sq, sq.start_pos + i, shape);
+      std::memcpy(k_pool + off, k + (sq.row0 + i) * stride, size_t(stride) * sizeof(float));
+      std::memcpy(v_pool + off, v + (sq.row0 + i) * stride, size_t(stride) * sizeof(float));
+    }
+  }
+}
+
+void paged_attention(const float* q, const AttnSeq* seqs, int64_t n_seqs, const AttnShape& shape,
+                     const float* k_pool, const float* v_pool, float* out) {
+  const int64_t H = shape.num_heads, D = shape.head_dim;
+  const int64_t group = H / shape.num_kv_heads;
+  // Flatten (sequence, new token) so the parallel loop balances across the whole batch.
+  std::vector<std::pair<int32_t, int32_t>> items;
+  for (int64_t s = 0; s < n_seqs; ++s)
+    for (int64_t i = 0; i < seqs[s].n_new; ++i) items.emplace_back(int32_t(s), int32_t(i));
+  const int64_t n_items = int64_t(items.size());
+
+  std::string error;
+#pragma omp parallel
+  {
+    std::vector<float> scores;
+    std::vector<float> acc(static_cast<size_t>(D));
+#pragma omp for collapse(2) schedule(dynamic, 4)
+    for (int64_t it = 0; it < n_items; ++it) {
+      for (int64_t h = 0; h < H; ++h) {
+        const AttnSeq& sq = seqs[items[size_t(it)].first];
+        const int64_t i = items[size_t(it)].second;
+        const int64_t row = sq.row0 + i, pos = sq.start_pos + i;
+        const int64_t lo = shape.window > 0 ? std::max<int64_t>(0, pos - shape.window + 1) : 0;
+        const int64_t kvh = h / group;
+        const float* qv = q + (row * H + h) * D;
+        if (sq.n_blocks * kv::kBlockSize <= pos) {
+#pragma omp critical
+          error = cat("attention: position ", pos, " has no KV block (table holds ", sq.n_blocks, ")");
+          continue;
+        }
+        scores.resize(size_t(pos - lo + 1));
+        float mx = -INFINITY;
+        for (int64_t p = lo; p <= pos; ++p) {
+          const float* kv = k_pool + slot_offset(sq, p, shape) + kvh * D;
+          float dot = 0.f;
+          for (int64_t d = 0; d < D; ++d) dot += qv[d] * kv[d];
+          dot *= shape.scale;
+          scores[size_t(p - lo)] = dot;
+          mx = std::max(mx, dot);
+        }
+        float sum = 0.f;
+        for (float& sc : scores) {
+          sc = std::exp(sc - mx);
+          sum += sc;
+        }
+        std::fill(acc.begin(), acc.end(), 0.f);
+        for (int64_t p = lo; p <= pos; ++p) {
+          const float w = scores[size_t(p - lo)];
+          const float* vv = v_pool + slot_offset(sq, p, shape) + kvh * D;
+          for (int64_t d = 0; d < D; ++d) acc[size_t(d)] += w * vv[d];
+        }
+        float* o = out + (row * H + h) * D;
+        const float inv = 1.0f / sum;
+        for (int64_t d = 0; d < D; ++d) o[d] = acc[size_t(d)] * inv;
+      }
+    }
+  }
+  if (!error.empty()) throw Error(error);
+}
+
+}  // namespace sunbae::kernels::cpu

@@ -1,0 +1,115 @@
+// The shared decoder block, run over a varlen batch in one pass per layer.
+#include <cmath>
+
+#include "core/error.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/ops.h"
+#include "model/model.h"
+
+namespace sunbae::model {
+
+namespace cpu = kernels::cpu;
+
+void Model::validate(const Batch& batch, const kv::KVCache& cache) const {
+  const kv::KVLayout& lay = cache.layout();
+  SUNBAE_CHECK(lay.num_layers == config_.num_layers && lay.num_kv_heads == config_.num_kv_heads &&
+                   lay.head_dim == config_.head_dim,
+               "forward: KV cache layout does not match the model");
+  for (size_t s = 0; s < batch.seqs.size(); ++s) {
+    const SequenceStep& st = batch.seqs[s];
+    const int64_t n = int64_t(st.tokens.size());
+    SUNBAE_CHECK(n > 0, "forward: sequence ", s, " has no tokens");
+    SUNBAE_CHECK(st.start_pos >= 0, "forward: sequence ", s, " has negative start position");
+    for (int32_t id : st.tokens)
+      SUNBAE_CHECK(id >= 0 && id < config_.vocab_size, "token id ", id,
+                   " is outside the vocabulary (0..", config_.vocab_size - 1, ")");
+    SUNBAE_CHECK(st.blocks != nullptr, "forward: sequence ", s, " has no block table");
+    SUNBAE_CHECK(int64_t(st.blocks->size()) * kv::kBlockSize >= st.start_pos + n, "forward: sequence ",
+                 s, " block table holds ", st.blocks->size() * kv::kBlockSize, " positions, needs ",
+                 st.start_pos + n);
+    for (kv::BlockId b : *st.blocks)
+      SUNBAE_CHECK(b >= 0 && b < lay.num_blocks, "forward: block id ", b, " outside the KV cache");
+    for (int32_t r : st.logit_rows)
+      SUNBAE_CHECK(r >= 0 && r < n, "forward: logit row ", r, " outside the sequence's ", n, " tokens");
+  }
+}
+
+Logits Model::forward(const Batch& batch, kv::KVCache& cache) const {
+  validate(batch, cache);
+  const io::ModelConfig& c = config_;
+  const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
+  const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;
+  const int64_t rot_dim = 2 * int64_t(inv_freq_.size());
+
+  // Flatten the batch: row r of every activation is one new token of one sequence.
+  std::vector<int32_t> ids;
+  std::vector<int64_t> positions;
+  std::vector<const float*> freq_rows;
+  std::vector<cpu::AttnSeq> seqs;
+  std::vector<std::vector<float>> dynamic_freqs;  // per sequence, for dynamic NTK rope
+  dynamic_freqs.reserve(batch.seqs.size());
+  for (const SequenceStep& st : batch.seqs) {
+    const int64_t n = int64_t(st.tokens.size());
+    const float* freqs = inv_freq_.data();
+    if (c.rope.type == io::RopeType::Dynamic) {
+      dynamic_freqs.push_back(inv_freq_for(st.start_pos + n));
+      freqs = dynamic_freqs.back().data();
+    }
+    seqs.push_back({int64_t(ids.size()), n, st.start_pos, st.blocks->data(),
+                    int64_t(st.blocks->size())});
+    for (int64_t i = 0; i < n; ++i) {
+      ids.push_back(st.tokens[size_t(i)]);
+      positions.push_back(st.start_pos + i);
+      freq_rows.push_back(freqs);
+    }
+  }
+  const int64_t T = int64_t(ids.size());
+
+  std::vector<float> x(size_t(T * H)), h(size_t(T * H)), tmp(size_t(T * H));
+  std::vector<float> q(size_t(T * Hq * D)), k(size_t(T * Hkv * D)), v(size_t(T * Hkv * D));
+  std::vector<float> att(size_t(T * Hq * D)), gate(size_t(T * F)), up(size_t(T * F));
+  cpu::embedding(weights_.embed, ids.data(), T, x.data());
+
+  cpu::AttnShape shape{Hq, Hkv, D, 1.0f / std::sqrt(float(D)), 0};
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const LayerWeights& L = weights_.layers[size_t(l)];
+    cpu::rmsnorm(x.data(), L.attn_norm.data(), float(c.rms_norm_eps), T, H, h.data());
+    L.q.apply(h.data(), T, q.data());
+    L.k.apply(h.data(), T, k.data());
+    L.v.apply(h.data(), T, v.data());
+    cpu::rope(q.data(), T, Hq, D, rot_dim, positions.data(), freq_rows.data());
+    cpu::rope(k.data(), T, Hkv, D, rot_dim, positions.data(), freq_rows.data());
+    shape.window = L.sliding ? *c.sliding_window : 0;
+    cpu::kv_store(k.data(), v.data(), seqs.data(), int64_t(seqs.size()), shape, cache.k(l), cache.v(l));
+    cpu::paged_attention(q.data(), seqs.data(), int64_t(seqs.size()), shape, cache.k(l), cache.v(l),
+                         att.data());
+    L.o.apply(att.data(), T, tmp.data());
+    cpu::add_inplace(x.data(), tmp.data(), T * H);
+
+    cpu::rmsnorm(x.data(), L.mlp_norm.data(), float(c.rms_norm_eps), T, H, h.data());
+    L.gate.apply(h.data(), T, gate.data());
+    L.up.apply(h.data(), T, up.data());
+    cpu::silu_mul(gate.data(), up.data(), T, F);
+    L.down.apply(gate.data(), T, tmp.data());
+    cpu::add_inplace(x.data(), tmp.data(), T * H);
+  }
+
+  // Only the requested rows go through the final norm and the (large) lm_head.
+  std::vector<float> picked;
+  for (size_t s = 0; s < batch.seqs.size(); ++s)
+    for (int32_t r : batch.seqs[s].logit_rows) {
+      const float* src = x.data() + (seqs[s].row0 + r) * H;
+      picked.insert(picked.end(), src, src + H);
+    }
+  Logits out;
+  out.rows = int64_t(picked.size()) / H;
+  out.vocab = c.vocab_size;
+  if (out.rows == 0) return out;
+  cpu::rmsnorm(picked.data(), weights_.final_norm.data(), float(c.rms_norm_eps), out.rows, H,
+               picked.data());
+  out.data.resize(size_t(out.rows * out.vocab));
+  weights_.lm_head.apply(picked.data(), out.rows, out.data.data());
+  return out;
+}
+
+}  // namespace sunbae::model

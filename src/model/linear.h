@@ -1,0 +1,20 @@
+#pragma once
+// The one entry point for every linear layer: it owns the weight format (and, later, LoRA and
+// quantization), so no model code calls a raw matmul and silently loses either.
+#include <vector>
+
+#include "kernels/weights.h"
+
+namespace sunbae::model {
+
+struct Linear {
+  kernels::WeightMatrix w;  // [out, in]
+  std::vector<float> bias;  // empty or [out]
+
+  int64_t in_features() const { return w.cols; }
+  int64_t out_features() const { return w.rows; }
+  // y[M, out] = x[M, in] · W^T + bias
+  void apply(const float* x, int64_t M, float* y) const;
+};
+
+}  // namespace sunbae::model

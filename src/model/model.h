@@ -1,0 +1,64 @@
+#pragma once
+// A decoder-only transformer of the Llama family (Llama, Mistral, Qwen2) on the CPU backend:
+// one shared block builder driven by ModelConfig's features, weights zero-copy from safetensors.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/model_config.h"
+#include "io/safetensors.h"
+#include "kv/kv_cache.h"
+#include "model/batch.h"
+#include "model/linear.h"
+#include "model/tensor_source.h"
+
+namespace sunbae::model {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;  // [hidden]
+  std::vector<float> mlp_norm;   // [hidden]
+  Linear q, k, v, o;             // q: [heads * head_dim, hidden], k/v: [kv_heads * head_dim, hidden]
+  Linear gate, up, down;         // gate/up: [intermediate, hidden], down: [hidden, intermediate]
+  bool sliding = false;          // this layer attends within config.sliding_window
+};
+
+struct ModelWeights {
+  TensorView embed;  // [vocab, hidden]
+  std::vector<LayerWeights> layers;
+  std::vector<float> final_norm;  // [hidden]
+  Linear lm_head;                 // [vocab, hidden]; the embedding table when tied
+  int64_t bytes = 0;              // weight bytes as stored
+  std::vector<std::string> dtypes;  // distinct dtypes of the stored tensors
+};
+
+class Model {
+ public:
+  // Reads DIR/config.json, generation_config.json and the safetensors weights; every tensor is
+  // checked for presence, dtype and shape. Throws Error naming the directory and tensor.
+  static std::unique_ptr<Model> load(const std::string& dir);
+  // A config and weights from elsewhere (synthetic weights for benchmarks, tests).
+  static std::unique_ptr<Model> from_parts(io::ModelConfig config,
+                                           std::unique_ptr<TensorSource> weights);
+
+  const io::ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }
+  kv::KVLayout kv_layout(int64_t num_blocks) const;
+
+  // Runs one step for every sequence in the batch: writes their new tokens' K/V into `cache`
+  // and returns the logits of the requested rows. Throws Error on invalid input (token ids
+  // outside the vocabulary, block tables too short) before touching the cache.
+  Logits forward(const Batch& batch, kv::KVCache& cache) const;
+
+ private:
+  Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights);
+  void validate(const Batch& batch, const kv::KVCache& cache) const;
+  std::vector<float> inv_freq_for(int64_t seq_len) const;
+
+  io::ModelConfig config_;
+  std::unique_ptr<TensorSource> source_;
+  ModelWeights weights_;
+  std::vector<std::vector<float>> owned_;  // copies of tensors that were not aligned in the file
+  std::vector<float> inv_freq_;            // rope frequencies (static types)
+};
+
+}  // namespace sunbae::model

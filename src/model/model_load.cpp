@@ -1,0 +1,144 @@
+// Model loading: config + checkpoint -> validated, zero-copy weights.
+#include <cmath>
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <set>
+
+#include "core/error.h"
+#include "model/model.h"
+#include "model/weight_names.h"
+
+namespace sunbae::model {
+
+namespace {
+bool is_float(DType t) { return t == DType::F32 || t == DType::BF16 || t == DType::F16; }
+
+std::vector<float> to_f32(const TensorView& t) {
+  std::vector<float> out(size_t(t.numel()));
+  const auto* u16 = static_cast<const uint16_t*>(t.data);
+  for (size_t i = 0; i < out.size(); ++i) {
+    switch (t.dtype) {
+      case DType::F32: std::memcpy(&out[i], static_cast<const char*>(t.data) + 4 * i, 4); break;
+      case DType::BF16: out[i] = bf16_to_f32(u16[i]); break;
+      default: out[i] = f16_to_f32(u16[i]); break;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
+    : config_(std::move(config)), source_(std::move(weights)) {
+  const io::ModelConfig& c = config_;
+  const std::string& src = source_->source();
+  std::set<std::string> dtypes;
+
+  auto tensor = [&](const std::string& name, std::vector<int64_t> shape) -> TensorView {
+    SUNBAE_CHECK(source_->has(name), src, ": tensor '", name, "' not found");
+    TensorView t = source_->get(name);
+    SUNBAE_CHECK(is_float(t.dtype), src, ": tensor '", name, "' has dtype ", dtype_name(t.dtype),
+                 "; expected F32, BF16 or F16");
+    SUNBAE_CHECK(t.shape == shape, src, ": tensor '", name, "' has shape ", shape_str(t.shape),
+                 "; config.json implies ", shape_str(shape));
+    dtypes.insert(dtype_name(t.dtype));
+    weights_.bytes += int64_t(t.nbytes());
+    // The kernels read elements in place; a tensor the file left unaligned gets a private copy.
+    if (reinterpret_cast<uintptr_t>(t.data) % dtype_size(t.dtype) != 0) {
+      std::vector<float> f = to_f32(t);
+      owned_.push_back(std::move(f));
+      t.data = owned_.back().data();
+      t.dtype = DType::F32;
+    }
+    return t;
+  };
+  auto vec = [&](const std::string& name, int64_t n) { return to_f32(tensor(name, {n})); };
+  auto linear = [&](int64_t layer, const char* leaf, int64_t out, int64_t in, bool bias) {
+    const std::string base = names::layer(layer, leaf);
+    TensorView w = tensor(base + ".weight", {out, in});
+    Linear l;
+    l.w = {w.data, w.dtype, out, in};
+    if (bias) l.bias = vec(base + ".bias", out);
+    return l;
+  };
+
+  const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
+  const int64_t q_out = c.num_heads * D, kv_out = c.num_kv_heads * D;
+  weights_.embed = tensor(names::kEmbed, {c.vocab_size, H});
+  for (int64_t i = 0; i < c.num_layers; ++i) {
+    LayerWeights L;
+    L.attn_norm = vec(names::layer(i, names::kAttnNorm), H);
+    L.mlp_norm = vec(names::layer(i, names::kMlpNorm), H);
+    L.q = linear(i, names::kQ, q_out, H, c.qkv_bias);
+    L.k = linear(i, names::kK, kv_out, H, c.qkv_bias);
+    L.v = linear(i, names::kV, kv_out, H, c.qkv_bias);
+    L.o = linear(i, names::kO, H, q_out, c.o_bias);
+    L.gate = linear(i, names::kGate, F, H, c.mlp_bias);
+    L.up = linear(i, names::kUp, F, H, c.mlp_bias);
+    L.down = linear(i, names::kDown, H, F, c.mlp_bias);
+    L.sliding = c.sliding_window.has_value() && size_t(i) < c.layer_sliding.size() &&
+                c.layer_sliding[size_t(i)];
+    weights_.layers.push_back(std::move(L));
+  }
+  weights_.final_norm = vec(names::kFinalNorm, H);
+  if (c.tie_word_embeddings) {
+    weights_.lm_head.w = {weights_.embed.data, weights_.embed.dtype, c.vocab_size, H};
+  } else {
+    TensorView w = tensor(names::kLmHead, {c.vocab_size, H});
+    weights_.lm_head.w = {w.data, w.dtype, c.vocab_size, H};
+  }
+  weights_.dtypes.assign(dtypes.begin(), dtypes.end());
+  inv_freq_ = inv_freq_for(0);
+}
+
+std::unique_ptr<Model> Model::load(const std::string& dir) {
+  io::ModelConfig config = io::load_model_config(dir);
+  auto weights = std::make_unique<CheckpointSource>(io::Checkpoint::open_dir(dir));
+  return std::unique_ptr<Model>(new Model(std::move(config), std::move(weights)));
+}
+
+std::unique_ptr<Model> Model::from_parts(io::ModelConfig config,
+                                         std::unique_ptr<TensorSource> weights) {
+  return std::unique_ptr<Model>(new Model(std::move(config), std::move(weights)));
+}
+
+kv::KVLayout Model::kv_layout(int64_t num_blocks) const {
+  return {config_.num_layers, config_.num_kv_heads, config_.head_dim, num_blocks};
+}
+
+// Frequencies as transformers' rope init functions compute them (modeling_rope_utils.py), in
+// f32 like the reference. seq_len matters only for dynamic NTK scaling, which grows the base
+// once a sequence passes max_position_embeddings.
+std::vector<float> Model::inv_freq_for(int64_t seq_len) const {
+  const io::RopeConfig& r = config_.rope;
+  const int64_t dim = int64_t(double(config_.head_dim) * r.partial_rotary_factor);
+  double base = r.theta;
+  if (r.type == io::RopeType::Dynamic) {
+    const double max_pos = double(config_.max_position_embeddings);
+    const double len = std::max(double(seq_len), max_pos);
+    base = base * std::pow(r.factor * len / max_pos - (r.factor - 1.0), double(dim) / double(dim - 2));
+  }
+  std::vector<float> inv(size_t(dim / 2));
+  for (int64_t i = 0; i < dim / 2; ++i)
+    inv[size_t(i)] = 1.0f / std::pow(float(base), float(2 * i) / float(dim));
+  if (r.type == io::RopeType::Linear) {
+    for (float& f : inv) f = float(f / r.factor);
+  } else if (r.type == io::RopeType::Llama3) {
+    const double old_len = double(r.original_max_position_embeddings);
+    const double low_wavelen = old_len / r.low_freq_factor;
+    const double high_wavelen = old_len / r.high_freq_factor;
+    for (float& f : inv) {
+      const double wavelen = 2.0 * M_PI / f;
+      if (wavelen > low_wavelen) {
+        f = float(f / r.factor);
+      } else if (wavelen >= high_wavelen) {
+        const double smooth = (old_len / wavelen - r.low_freq_factor) /
+                              (r.high_freq_factor - r.low_freq_factor);
+        f = float((1.0 - smooth) * f / r.factor + smooth * f);
+      }
+    }
+  }
+  return inv;
+}
+
+}  // namespace sunbae::model
