@@ -1,0 +1,25 @@
+#pragma once
+// Golden fixtures written by tests/fixtures/make_fixtures.py (transformers, fp32, eager).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+
+namespace sunbae::test {
+
+struct Golden {
+  std::string name, dir;
+  std::vector<int32_t> prompt;
+  std::vector<int32_t> greedy;
+  std::vector<float> logits;  // [prompt.size(), vocab]
+  int64_t vocab = 0;
+};
+
+// Every fixture folder holding expected.safetensors, sorted by name.
+std::vector<std::string> fixture_dirs();
+Golden load_golden(const std::string& dir);
+// Fixture folders whose config.json names an architecture Sunbae runs today.
+std::vector<std::string> supported_fixture_dirs();
+
+}  // namespace sunbae::test
