@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "bench/membw.h"
 #include "bench/shapes.h"
 #include "bench/synthetic.h"
 #include "commands.h"
@@ -106,6 +107,13 @@ Run add_bench(CLI::App& app) {
     g.max_tokens = o->gen;
     engine::GenerateResult r = engine::generate(*m, prompt, g);
 
+    std::fprintf(stderr, "measuring memory read bandwidth ...\n");
+    const double bw_gbps = bench::measure_read_gbps();
+    // A batch-1 decode step reads every weight once but the embedding table (one row of it);
+    // KV reads are small next to that at these lengths.
+    const int64_t step_bytes = m->weights().bytes -
+                               (c.tie_word_embeddings ? 0 : int64_t(m->weights().embed.nbytes()));
+    const double floor_tps = bw_gbps * 1e9 / double(step_bytes);
     const double prefill_tps = double(o->prompt) / r.prefill_seconds;
     const double decode_tps = double(r.tokens.size() - 1) / r.decode_seconds;
     nlohmann::ordered_json j = {
@@ -125,7 +133,10 @@ Run add_bench(CLI::App& app) {
         {"ttft_ms", 1000.0 * r.prefill_seconds},
         {"decode_tokens_per_s", decode_tps},
         {"decode_ms_per_token", 1000.0 / decode_tps},
-        {"decode_weight_gb_per_s", double(m->weights().bytes) * decode_tps / 1e9},
+        {"decode_weight_gb_per_s", double(step_bytes) * decode_tps / 1e9},
+        {"measured_read_gb_per_s", bw_gbps},
+        {"decode_floor_tokens_per_s", floor_tps},
+        {"decode_pct_of_floor", 100.0 * decode_tps / floor_tps},
         {"peak_rss_mb", double(peak_rss_kb()) / 1024.0},
     };
     std::printf("| %-24s | %s\n|%s|%s\n", "metric", "value", std::string(26, '-').c_str(),

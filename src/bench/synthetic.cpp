@@ -1,6 +1,7 @@
 #include "bench/synthetic.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "core/error.h"
@@ -28,6 +29,7 @@ SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64
   const float sq = 1.0f / std::sqrt(float(c.num_heads * D));
   add(n::kEmbed, {c.vocab_size, H}, 1.0f, 0.0f);
   for (int64_t i = 0; i < c.num_layers; ++i) {
+    std::fprintf(stderr, "\rsynthetic weights: layer %ld/%ld", long(i + 1), long(c.num_layers));
     auto L = [&](const char* leaf) { return n::layer(i, leaf); };
     add(L(n::kAttnNorm), {H}, 0.1f, 1.0f);
     add(L(n::kMlpNorm), {H}, 0.1f, 1.0f);
@@ -50,6 +52,7 @@ SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64
       add(L(n::kDown) + ".bias", {H}, 0.1f, 0.0f);
     }
   }
+  std::fprintf(stderr, "\n");
   add(n::kFinalNorm, {H}, 0.1f, 1.0f);
   if (!c.tie_word_embeddings) add(n::kLmHead, {c.vocab_size, H}, sh, 0.0f);
 }

@@ -47,7 +47,7 @@ TEST(CpuKernels, MatmulMatchesReferenceForEveryDtypeAndShape) {
   if (best_isa() == Isa::Avx2) isas.push_back(Isa::Avx2);
   for (DType dt : {DType::F32, DType::BF16, DType::F16}) {
     for (auto [M, N, K] : std::vector<std::array<int64_t, 3>>{
-             {1, 37, 64}, {2, 16, 67}, {3, 9, 8}, {4, 33, 129}, {5, 17, 31}, {17, 40, 96}}) {
+             {1, 37, 64}, {2, 16, 67}, {3, 9, 8}, {4, 33, 129}, {5, 17, 31}, {17, 40, 96}, {9, 50, 700}}) {
       std::vector<float> x = randn(size_t(M * K), rng), wf = randn(size_t(N * K), rng);
       std::vector<float> bias = randn(size_t(N), rng);
       std::vector<uint16_t> w16(wf.size());
@@ -70,6 +70,33 @@ TEST(CpuKernels, MatmulMatchesReferenceForEveryDtypeAndShape) {
         // f32 accumulation over K <= 129 terms of unit size: ~1e-6 relative.
         EXPECT_LT(rel_err(y, ref), 1e-5) << isa_name(isa) << " " << dtype_name(dt) << " M=" << M
                                          << " N=" << N << " K=" << K;
+      }
+    }
+  }
+}
+
+// A row's result must not depend on how many rows share the call (the decode path handles 1-3
+// rows, the tiled prefill path 4+): bit-identical, across several K blocks and a ragged tail.
+TEST(CpuKernels, MatmulRowsDoNotDependOnBatchSize) {
+  std::mt19937 rng(5);
+  IsaGuard guard;
+  for (Isa isa : {Isa::Scalar, best_isa()}) {
+    set_isa(isa);
+    for (DType dt : {DType::F32, DType::BF16}) {
+      const int64_t M = 11, N = 53, K = 600;
+      std::vector<float> x = randn(size_t(M * K), rng), wf = randn(size_t(N * K), rng);
+      std::vector<uint16_t> w16(wf.size());
+      for (size_t i = 0; i < wf.size(); ++i) w16[i] = f32_to_bf16(wf[i]);
+      WeightMatrix w{dt == DType::F32 ? static_cast<const void*>(wf.data()) : w16.data(), dt, N, K};
+      std::vector<float> all = poisoned(size_t(M * N));
+      matmul(x.data(), M, w, nullptr, all.data());
+      for (int64_t rows : {1, 2, 3, 5}) {
+        for (int64_t m0 = 0; m0 + rows <= M; m0 += rows) {
+          std::vector<float> part = poisoned(size_t(rows * N));
+          matmul(x.data() + m0 * K, rows, w, nullptr, part.data());
+          ASSERT_TRUE(std::equal(part.begin(), part.end(), all.begin() + m0 * N))
+              << isa_name(isa) << " " << dtype_name(dt) << " rows " << rows << " at " << m0;
+        }
       }
     }
   }

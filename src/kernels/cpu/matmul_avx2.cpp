@@ -42,89 +42,100 @@ const void* row_ptr(const WeightMatrix& w, int64_t n) {
   return static_cast<const char*>(w.data) + size_t(n) * size_t(w.cols) * dtype_size(T);
 }
 
+// Summation order, shared by every path so that a row's result does not depend on how many
+// rows are computed with it (batch invariance, tested bit for bit): K is cut into blocks of kKc;
+// within a block, 8-lane FMA accumulation over whole 8-vectors, a horizontal sum, then the
+// block's leftover elements one by one; block sums are added in order to the total.
+constexpr int64_t kKc = 256;
+
 // Few activation rows (decode): widen each weight vector in registers and use it for every row.
 template <DType T, int MR>
 void rows_direct(const float* x, const WeightMatrix& w, int64_t n0, int64_t n1, float* y) {
-  const int64_t K = w.cols, N = w.rows, K8 = K & ~int64_t(7);
+  const int64_t K = w.cols, N = w.rows;
   for (int64_t n = n0; n < n1; ++n) {
     const void* wr = row_ptr<T>(w, n);
-    __m256 acc[MR];
-    for (int m = 0; m < MR; ++m) acc[m] = _mm256_setzero_ps();
-    for (int64_t k = 0; k < K8; k += 8) {
-      const __m256 wv = load8<T>(wr, k);
-      for (int m = 0; m < MR; ++m) acc[m] = _mm256_fmadd_ps(_mm256_loadu_ps(x + m * K + k), wv, acc[m]);
+    float total[MR] = {};
+    for (int64_t kb = 0; kb < K; kb += kKc) {
+      const int64_t ke = std::min(K, kb + kKc), k8 = kb + ((ke - kb) & ~int64_t(7));
+      __m256 acc[MR];
+      for (int m = 0; m < MR; ++m) acc[m] = _mm256_setzero_ps();
+      for (int64_t k = kb; k < k8; k += 8) {
+        const __m256 wv = load8<T>(wr, k);
+        for (int m = 0; m < MR; ++m) acc[m] = _mm256_fmadd_ps(_mm256_loadu_ps(x + m * K + k), wv, acc[m]);
+      }
+      for (int m = 0; m < MR; ++m) {
+        float s = hsum(acc[m]);
+        for (int64_t k = k8; k < ke; ++k) s += x[m * K + k] * load1<T>(wr, k);
+        total[m] += s;
+      }
     }
-    for (int m = 0; m < MR; ++m) {
-      float s = hsum(acc[m]);
-      for (int64_t k = K8; k < K; ++k) s += x[m * K + k] * load1<T>(wr, k);
-      y[m * N + n] = s;
-    }
+    for (int m = 0; m < MR; ++m) y[m * N + n] = total[m];
   }
 }
 
-inline float dot_f32(const float* a, const float* b, int64_t K) {
-  const int64_t K8 = K & ~int64_t(7);
+// One block's dot product in the shared order.
+inline float block_dot(const float* a, const float* b, int64_t len) {
+  const int64_t l8 = len & ~int64_t(7);
   __m256 acc = _mm256_setzero_ps();
-  for (int64_t k = 0; k < K8; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc);
+  for (int64_t k = 0; k < l8; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc);
   float s = hsum(acc);
-  for (int64_t k = K8; k < K; ++k) s += a[k] * b[k];
+  for (int64_t k = l8; k < len; ++k) s += a[k] * b[k];
   return s;
 }
 
-// Many activation rows (prefill): widen a tile of weight rows once into f32, then a 4x2
-// register block of dot products over it.
+// Many activation rows (prefill): a tile of weight rows x one K block is widened into a packed
+// f32 buffer that stays in L2, and a 4x3 register block of dot products runs over it with the
+// 4 activation rows' slices in L1.
 template <DType T>
 void rows_tiled(const float* x, int64_t M, const WeightMatrix& w, int64_t n0, int64_t n1, float* y) {
-  constexpr int64_t kTile = 16;
-  const int64_t K = w.cols, N = w.rows, K8 = K & ~int64_t(7);
-  thread_local std::vector<float> tile;
-  tile.resize(size_t(kTile * K));
+  constexpr int64_t kTile = 48;
+  const int64_t K = w.cols, N = w.rows;
+  thread_local std::vector<float> pack;
+  pack.resize(size_t(kTile * kKc));
+  for (int64_t m = 0; m < M; ++m) std::fill(y + m * N + n0, y + m * N + n1, 0.0f);
   for (int64_t nt = n0; nt < n1; nt += kTile) {
     const int64_t nr = std::min(kTile, n1 - nt);
-    for (int64_t r = 0; r < nr; ++r) {
-      const void* wr = row_ptr<T>(w, nt + r);
-      float* dst = tile.data() + r * K;
-      for (int64_t k = 0; k < K8; k += 8) _mm256_storeu_ps(dst + k, load8<T>(wr, k));
-      for (int64_t k = K8; k < K; ++k) dst[k] = load1<T>(wr, k);
-    }
-    int64_t m = 0;
-    for (; m + 4 <= M; m += 4) {
-      const float* x0 = x + m * K;
-      int64_t r = 0;
-      for (; r + 2 <= nr; r += 2) {
-        const float* w0 = tile.data() + r * K;
-        const float* w1 = w0 + K;
-        __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
-               a30 = a00, a31 = a00;
-        for (int64_t k = 0; k < K8; k += 8) {
-          const __m256 b0 = _mm256_loadu_ps(w0 + k), b1 = _mm256_loadu_ps(w1 + k);
-          __m256 xv = _mm256_loadu_ps(x0 + k);
-          a00 = _mm256_fmadd_ps(xv, b0, a00); a01 = _mm256_fmadd_ps(xv, b1, a01);
-          xv = _mm256_loadu_ps(x0 + K + k);
-          a10 = _mm256_fmadd_ps(xv, b0, a10); a11 = _mm256_fmadd_ps(xv, b1, a11);
-          xv = _mm256_loadu_ps(x0 + 2 * K + k);
-          a20 = _mm256_fmadd_ps(xv, b0, a20); a21 = _mm256_fmadd_ps(xv, b1, a21);
-          xv = _mm256_loadu_ps(x0 + 3 * K + k);
-          a30 = _mm256_fmadd_ps(xv, b0, a30); a31 = _mm256_fmadd_ps(xv, b1, a31);
-        }
-        float s[8] = {hsum(a00), hsum(a01), hsum(a10), hsum(a11),
-                      hsum(a20), hsum(a21), hsum(a30), hsum(a31)};
-        for (int64_t k = K8; k < K; ++k) {
-          for (int i = 0; i < 4; ++i) {
-            s[2 * i] += x0[i * K + k] * w0[k];
-            s[2 * i + 1] += x0[i * K + k] * w1[k];
-          }
-        }
-        for (int i = 0; i < 4; ++i) {
-          y[(m + i) * N + nt + r] = s[2 * i];
-          y[(m + i) * N + nt + r + 1] = s[2 * i + 1];
-        }
+    for (int64_t kb = 0; kb < K; kb += kKc) {
+      const int64_t len = std::min(kKc, K - kb), l8 = len & ~int64_t(7);
+      for (int64_t r = 0; r < nr; ++r) {
+        const void* wr = row_ptr<T>(w, nt + r);
+        float* dst = pack.data() + r * kKc;
+        for (int64_t k = 0; k < l8; k += 8) _mm256_storeu_ps(dst + k, load8<T>(wr, kb + k));
+        for (int64_t k = l8; k < len; ++k) dst[k] = load1<T>(wr, kb + k);
       }
-      for (; r < nr; ++r)
-        for (int i = 0; i < 4; ++i) y[(m + i) * N + nt + r] = dot_f32(x0 + i * K, tile.data() + r * K, K);
+      int64_t m = 0;
+      for (; m + 4 <= M; m += 4) {
+        const float* xb = x + m * K + kb;
+        int64_t r = 0;
+        for (; r + 3 <= nr; r += 3) {
+          const float* wb = pack.data() + r * kKc;
+          __m256 acc[4][3];
+          for (auto& row : acc)
+            for (auto& a : row) a = _mm256_setzero_ps();
+          for (int64_t k = 0; k < l8; k += 8) {
+            const __m256 b0 = _mm256_loadu_ps(wb + k), b1 = _mm256_loadu_ps(wb + kKc + k),
+                         b2 = _mm256_loadu_ps(wb + 2 * kKc + k);
+            for (int i = 0; i < 4; ++i) {
+              const __m256 xv = _mm256_loadu_ps(xb + i * K + k);
+              acc[i][0] = _mm256_fmadd_ps(xv, b0, acc[i][0]);
+              acc[i][1] = _mm256_fmadd_ps(xv, b1, acc[i][1]);
+              acc[i][2] = _mm256_fmadd_ps(xv, b2, acc[i][2]);
+            }
+          }
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 3; ++j) {
+              float s = hsum(acc[i][j]);
+              for (int64_t k = l8; k < len; ++k) s += xb[i * K + k] * wb[j * kKc + k];
+              y[(m + i) * N + nt + r + j] += s;
+            }
+        }
+        for (; r < nr; ++r)
+          for (int i = 0; i < 4; ++i) y[(m + i) * N + nt + r] += block_dot(xb + i * K, pack.data() + r * kKc, len);
+      }
+      for (; m < M; ++m)
+        for (int64_t r = 0; r < nr; ++r)
+          y[m * N + nt + r] += block_dot(x + m * K + kb, pack.data() + r * kKc, len);
     }
-    for (; m < M; ++m)
-      for (int64_t r = 0; r < nr; ++r) y[m * N + nt + r] = dot_f32(x + m * K, tile.data() + r * K, K);
   }
 }
 
