@@ -1,5 +1,6 @@
 #include "bench/synthetic.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -10,7 +11,9 @@
 namespace sunbae::bench {
 
 namespace {
-// splitmix64: fast, seedable, and every thread can jump straight to its own offset.
+// splitmix64: a fast, seedable hash for the pool and the per-tensor offsets.
+constexpr size_t kPool = 1048573;  // prime
+
 inline uint64_t mix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -23,6 +26,9 @@ SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64
     : dtype_(dtype), seed_(seed) {
   SUNBAE_CHECK(dtype == DType::F32 || dtype == DType::BF16 || dtype == DType::F16,
                "synthetic weights: dtype must be F32, BF16 or F16");
+  pool_.resize(kPool);
+  for (size_t i = 0; i < pool_.size(); ++i)
+    pool_[i] = 2.0f * float(mix(seed ^ (i * 0x632be59bd9b4e019ull)) >> 40) / float(1 << 24) - 1.0f;
   namespace n = model::names;
   const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
   const float sh = 1.0f / std::sqrt(float(H)), sf = 1.0f / std::sqrt(float(F));
@@ -60,22 +66,26 @@ SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64
 void SyntheticWeights::add(const std::string& name, std::vector<int64_t> shape, float scale,
                            float offset) {
   TensorView t{nullptr, dtype_, std::move(shape)};
-  std::vector<uint8_t> bytes;
-  try {
-    bytes.resize(t.nbytes());
-  } catch (const std::bad_alloc&) {
-    fail("synthetic weights: out of memory allocating '", name, "' ", shape_str(t.shape));
-  }
+  Buffer bytes(t.nbytes(), "synthetic weights: '" + name + "' " + shape_str(t.shape));
   const int64_t n = t.numel();
-  const uint64_t stream = mix(seed_ ^ std::hash<std::string>{}(name));
+  const size_t start = size_t(mix(seed_ ^ std::hash<std::string>{}(name)) % kPool);
+  uint8_t* out = bytes.data();
+  const DType dt = dtype_;
+  const float* pool = pool_.data();
+  // Chunks of 64K elements, each a run of consecutive pool indices (no division per element).
+  constexpr int64_t kChunk = 1 << 16;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const float u = float(mix(stream + uint64_t(i)) >> 40) * (1.0f / float(1 << 24));  // [0, 1)
-    const float v = offset + scale * (2.0f * u - 1.0f);
-    if (dtype_ == DType::F32) std::memcpy(bytes.data() + 4 * i, &v, 4);
-    else {
-      const uint16_t h = dtype_ == DType::BF16 ? f32_to_bf16(v) : f32_to_f16(v);
-      std::memcpy(bytes.data() + 2 * i, &h, 2);
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    size_t j = (start + size_t(c0)) % kPool;
+    const int64_t c1 = std::min(n, c0 + kChunk);
+    for (int64_t i = c0; i < c1; ++i, j = j + 1 == kPool ? 0 : j + 1) {
+      const float v = offset + scale * pool[j];
+      if (dt == DType::F32) {
+        std::memcpy(out + 4 * i, &v, 4);
+      } else {
+        const uint16_t h = dt == DType::BF16 ? f32_to_bf16(v) : f32_to_f16(v);
+        std::memcpy(out + 2 * i, &h, 2);
+      }
     }
   }
   t.data = bytes.data();

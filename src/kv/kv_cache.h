@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/buffer.h"
 #include "kv/block_allocator.h"
 
 namespace sunbae::kv {
@@ -25,14 +26,17 @@ class KVCache {
   explicit KVCache(const KVLayout& layout);  // throws Error when the memory cannot be had
 
   const KVLayout& layout() const { return layout_; }
-  float* k(int64_t layer) { return k_[size_t(layer)].data(); }
-  float* v(int64_t layer) { return v_[size_t(layer)].data(); }
-  const float* k(int64_t layer) const { return k_[size_t(layer)].data(); }
-  const float* v(int64_t layer) const { return v_[size_t(layer)].data(); }
+  float* k(int64_t layer) { return pool(layer, 0); }
+  float* v(int64_t layer) { return pool(layer, 1); }
+  const float* k(int64_t layer) const { return const_cast<KVCache*>(this)->pool(layer, 0); }
+  const float* v(int64_t layer) const { return const_cast<KVCache*>(this)->pool(layer, 1); }
 
  private:
+  float* pool(int64_t layer, int kv) {
+    return reinterpret_cast<float*>(mem_.data()) + (2 * layer + kv) * layout_.num_blocks * layout_.block_stride();
+  }
   KVLayout layout_;
-  std::vector<std::vector<float>> k_, v_;
+  Buffer mem_;  // [layer][k|v][block][slot][kv_head][head_dim]
 };
 
 }  // namespace sunbae::kv
