@@ -5,7 +5,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 
 #include "bench/membw.h"
 #include "bench/shapes.h"
@@ -13,6 +12,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "engine/generate.h"
+#include "io/files.h"
 #include "kernels/cpu/isa.h"
 
 namespace sunbae::app {
@@ -26,19 +26,12 @@ int64_t peak_rss_kb() {
   return -1;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  SUNBAE_CHECK(f.good(), path, ": cannot open");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 }  // namespace
 
 Run add_bench(CLI::App& app) {
   struct Opts {
     std::string dir, shape, config, dtype = "bf16", json_out, device = "cpu";
-    int64_t prompt = 128, gen = 32, layers = 0, threads = 0;
+    int64_t prompt = 128, gen = 32, layers = 0, threads = 0, bandwidth_mib = 1024;
   };
   auto o = std::make_shared<Opts>();
   auto* src = app.add_option_group("model", "what to run (one of)");
@@ -48,10 +41,13 @@ Run add_bench(CLI::App& app) {
   src->require_option(1);
   app.add_option("--dtype", o->dtype, "Weight dtype of synthetic weights")
       ->check(CLI::IsMember({"bf16", "f16", "f32"}))->capture_default_str();
-  app.add_option("--layers", o->layers, "Synthetic only: build this many layers (0: all)");
+  app.add_option("--layers", o->layers, "Synthetic only: build this many layers (0: all)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--prompt", o->prompt, "Prompt tokens (prefill)")->capture_default_str();
   app.add_option("--gen", o->gen, "Generated tokens (decode, batch 1)")->capture_default_str();
-  app.add_option("--threads", o->threads, "CPU threads (0: all cores)");
+  app.add_option("--threads", o->threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--bandwidth-mib", o->bandwidth_mib, "Buffer size of the memory-bandwidth probe")
+      ->check(CLI::Range(16, 1 << 16))->capture_default_str();
   app.add_option("--device", o->device, "Backend")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   app.add_option("--json", o->json_out, "Also write the results as JSON to this file");
   return [o] {
@@ -75,7 +71,7 @@ Run add_bench(CLI::App& app) {
         json = s.config_json;
         what = s.name + " (" + s.hf_model + " shape, random " + o->dtype + " weights)";
       } else {
-        json = read_file(o->config);
+        json = io::read_text_file(o->config);
         what = o->config + " (random " + o->dtype + " weights)";
       }
       io::ModelConfig c = io::parse_model_config(json, "", o->shape.empty() ? o->config : o->shape);
@@ -107,8 +103,9 @@ Run add_bench(CLI::App& app) {
     g.max_tokens = o->gen;
     engine::GenerateResult r = engine::generate(*m, prompt, g);
 
+    const int64_t peak_kb = peak_rss_kb();  // before the bandwidth probe adds its buffer
     std::fprintf(stderr, "measuring memory read bandwidth ...\n");
-    const double bw_gbps = bench::measure_read_gbps();
+    const double bw_gbps = bench::measure_read_gbps(int(o->bandwidth_mib));
     // A batch-1 decode step reads every weight once but the embedding table (one row of it);
     // KV reads are small next to that at these lengths.
     const int64_t step_bytes = m->weights().bytes -
@@ -137,7 +134,7 @@ Run add_bench(CLI::App& app) {
         {"measured_read_gb_per_s", bw_gbps},
         {"decode_floor_tokens_per_s", floor_tps},
         {"decode_pct_of_floor", 100.0 * decode_tps / floor_tps},
-        {"peak_rss_mb", double(peak_rss_kb()) / 1024.0},
+        {"peak_rss_mb", double(peak_kb) / 1024.0},
     };
     std::printf("| %-24s | %s\n|%s|%s\n", "metric", "value", std::string(26, '-').c_str(),
                 std::string(40, '-').c_str());
@@ -147,11 +144,7 @@ Run add_bench(CLI::App& app) {
                                             : v.dump();
       std::printf("| %-24s | %s\n", k.c_str(), s.c_str());
     }
-    if (!o->json_out.empty()) {
-      std::ofstream f(o->json_out);
-      f << j.dump(1) << "\n";
-      SUNBAE_CHECK(f.good(), o->json_out, ": write failed");
-    }
+    if (!o->json_out.empty()) io::write_file_atomic(o->json_out, j.dump(1) + "\n");
     return 0;
   };
 }

@@ -22,7 +22,7 @@ Run add_generate(CLI::App& app) {
   app.add_option("--temperature", o->temperature, "0 is greedy")->capture_default_str();
   app.add_option("--top-k", o->top_k, "Keep the k most likely tokens (0: all)")->capture_default_str();
   app.add_option("--top-p", o->top_p, "Nucleus probability mass")->capture_default_str();
-  app.add_option("--seed", o->seed, "Sampling seed (default: random)");
+  app.add_option("--seed", o->seed, "Sampling seed (default: random)")->check(CLI::NonNegativeNumber);
   app.add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-sequence tokens");
   app.add_option("--format", o->format, "Output format")->check(CLI::IsMember({"ids"}))->capture_default_str();
   return [o] {
@@ -38,7 +38,10 @@ Run add_generate(CLI::App& app) {
     auto m = model::Model::load(o->dir);
     engine::GenerateResult r = engine::generate(*m, prompt, g);
     std::string out = "[";
-    for (size_t i = 0; i < r.tokens.size(); ++i) out += (i ? "," : "") + std::to_string(r.tokens[i]);
+    for (size_t i = 0; i < r.tokens.size(); ++i) {
+      if (i) out += ',';
+      out += std::to_string(r.tokens[i]);
+    }
     std::printf("%s]\n", out.c_str());
     return 0;
   };

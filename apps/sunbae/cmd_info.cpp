@@ -16,8 +16,6 @@ Run add_info(CLI::App& app) {
     const io::ModelConfig& c = m->config();
     const double mb = 1.0 / (1 << 20);
     const int64_t kv_per_token = m->kv_layout(1).bytes() / kv::kBlockSize;
-    std::string dtypes;
-    for (const auto& d : m->weights().dtypes) dtypes += (dtypes.empty() ? "" : ",") + d;
     nlohmann::ordered_json j = {
         {"architecture", c.architecture},
         {"parameters", c.num_parameters()},
@@ -33,6 +31,14 @@ Run add_info(CLI::App& app) {
         {"weights_mb", double(m->weights().bytes) * mb},
         {"kv_cache_kb_per_token_f32", double(kv_per_token) / 1024.0},
         {"kv_cache_mb_full_context_f32", double(kv_per_token * c.max_position_embeddings) * mb},
+        {"bos_token_ids", c.bos_token_ids},
+        {"eos_token_ids", c.eos_token_ids},
+        // generation_config.json's suggestions; `generate` stays greedy unless flags say otherwise.
+        {"generation_defaults",
+         {{"do_sample", c.generation.do_sample},
+          {"temperature", c.generation.temperature},
+          {"top_k", c.generation.top_k},
+          {"top_p", c.generation.top_p}}},
     };
     if (*as_json) {
       std::printf("%s\n", j.dump(1).c_str());

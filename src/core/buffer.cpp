@@ -12,7 +12,7 @@ namespace sunbae {
 
 Buffer::Buffer(size_t bytes, const std::string& what) : size_(bytes) {
   if (bytes == 0) return;
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     fail(what, ": could not allocate ", bytes >> 20, " MiB (", std::strerror(errno), ")");
 #ifdef MADV_HUGEPAGE

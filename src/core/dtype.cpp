@@ -79,4 +79,17 @@ uint16_t f32_to_f16(float f) {
   return uint16_t(half);
 }
 
+void widen_to_f32(const void* src, DType t, int64_t n, float* out) {
+  const auto* b = static_cast<const uint8_t*>(src);
+  if (t == DType::F32) {
+    std::memcpy(out, src, size_t(n) * 4);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, b + 2 * i, 2);
+    out[i] = t == DType::BF16 ? bf16_to_f32(h) : f16_to_f32(h);
+  }
+}
+
 }  // namespace sunbae

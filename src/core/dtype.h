@@ -32,4 +32,8 @@ inline uint16_t f32_to_bf16(float f) {
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
 
+// out[i] = src[i] widened to f32 for i < n; src is F32, BF16 or F16 and need not be aligned.
+// Any other dtype is a caller bug (loaders admit only these three), so it is not checked here.
+void widen_to_f32(const void* src, DType t, int64_t n, float* out);
+
 }  // namespace sunbae

@@ -13,6 +13,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
+int64_t context_length(const io::ModelConfig& c) {
+  // Dynamic NTK exists to stretch the trained context by its factor.
+  if (c.rope.type == io::RopeType::Dynamic) return int64_t(double(c.max_position_embeddings) * c.rope.factor);
+  return c.max_position_embeddings;
+}
+
 GenerateResult generate(const model::Model& model, const std::vector<int32_t>& prompt,
                         const GenerateOptions& options, const std::function<void(int32_t)>& on_token) {
   const io::ModelConfig& c = model.config();
@@ -22,17 +28,18 @@ GenerateResult generate(const model::Model& model, const std::vector<int32_t>& p
   for (int32_t id : prompt)
     SUNBAE_CHECK(id >= 0 && id < c.vocab_size, "token id ", id, " is outside the vocabulary (0..",
                  c.vocab_size - 1, ")");
-  const int64_t total = int64_t(prompt.size()) + options.max_tokens;
-  SUNBAE_CHECK(total <= c.max_position_embeddings || c.max_position_embeddings <= 0 ||
-                   c.rope.type == io::RopeType::Dynamic,
+  const int64_t context = context_length(c);
+  SUNBAE_CHECK(options.max_tokens <= context && int64_t(prompt.size()) + options.max_tokens <= context,
                "prompt (", prompt.size(), " tokens) + max_tokens (", options.max_tokens,
-               ") exceeds the model's context of ", c.max_position_embeddings, " tokens");
+               ") exceeds the model's context of ", context, " tokens");
   Sampler sampler(options.sampling);
 
-  kv::BlockAllocator alloc(kv::blocks_for_tokens(total));
+  // Blocks are reserved as the sequence grows and the pool's pages are only made resident when
+  // first written, so a sequence that stops early never holds memory for max_tokens of KV.
+  kv::BlockAllocator alloc(kv::blocks_for_tokens(int64_t(prompt.size()) + options.max_tokens));
   kv::KVCache cache(model.kv_layout(alloc.num_blocks()));
   kv::BlockTable table;
-  SUNBAE_CHECK(table.reserve(alloc, total), "KV cache too small");
+  auto grow = [&](int64_t tokens) { SUNBAE_CHECK(table.reserve(alloc, tokens), "KV cache exhausted"); };
 
   GenerateResult res;
   if (options.max_tokens == 0) return res;
@@ -44,6 +51,7 @@ GenerateResult generate(const model::Model& model, const std::vector<int32_t>& p
     model::SequenceStep st;
     st.tokens.assign(prompt.begin() + long(pos), prompt.begin() + long(end));
     st.start_pos = int64_t(pos);
+    grow(int64_t(end));
     st.blocks = &table.blocks();
     if (end == prompt.size()) st.logit_rows = {int32_t(end - pos - 1)};
     b.seqs.push_back(std::move(st));
@@ -62,6 +70,7 @@ GenerateResult generate(const model::Model& model, const std::vector<int32_t>& p
       break;
     }
     if (int64_t(res.tokens.size()) >= options.max_tokens) break;
+    grow(pos + 1);
     model::Batch b;
     b.seqs.push_back({{tok}, pos, &table.blocks(), {0}});
     logits = model.forward(b, cache);

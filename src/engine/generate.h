@@ -23,6 +23,10 @@ struct GenerateResult {
   double decode_seconds = 0.0;
 };
 
+// Longest sequence (prompt + generated) the model accepts: max_position_embeddings, stretched by
+// the factor for dynamic NTK rope.
+int64_t context_length(const io::ModelConfig& config);
+
 // Throws Error for an empty prompt, ids outside the vocabulary, or a prompt + max_tokens past the
 // model's context (no silent truncation). on_token, when given, sees each token as it is chosen.
 GenerateResult generate(const model::Model& model, const std::vector<int32_t>& prompt,

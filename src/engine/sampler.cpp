@@ -29,6 +29,9 @@ int32_t argmax(const float* logits, int64_t vocab) {
 }
 
 int32_t Sampler::sample(const float* logits, int64_t vocab) {
+  // NaN compares false everywhere, so greedy would silently pick index 0: refuse instead.
+  for (int64_t i = 0; i < vocab; ++i)
+    SUNBAE_CHECK(!std::isnan(logits[i]), "sampler: logit ", i, " is NaN");
   if (p_.temperature == 0.0) return argmax(logits, vocab);
   // Candidates sorted by logit (stable on index), cut by top-k, softmax, then cut by top-p.
   std::vector<int32_t> idx(static_cast<size_t>(vocab));

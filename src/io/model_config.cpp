@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "io/files.h"
 
 namespace sunbae::io {
 
@@ -198,6 +199,11 @@ void parse_rope(const Fields& top, ModelConfig& c) {
   if (!(c.rope.partial_rotary_factor > 0 && c.rope.partial_rotary_factor <= 1))
     fail(top.source(), ": partial_rotary_factor must be in (0, 1], got ",
          c.rope.partial_rotary_factor);
+  // transformers rotates int(head_dim * factor) dims in pairs; an odd count has no partner.
+  const int64_t rot = int64_t(double(c.head_dim) * c.rope.partial_rotary_factor);
+  if (rot < 2 || rot % 2 != 0)
+    fail(top.source(), ": head_dim ", c.head_dim, " x partial_rotary_factor ",
+         c.rope.partial_rotary_factor, " gives ", rot, " rotary dims; need an even number >= 2");
 
   std::optional<std::string> type = r.opt_string("rope_type");
   if (!type) type = r.opt_string("type");
@@ -299,10 +305,10 @@ void parse_sliding(const Fields& f, Arch arch, ModelConfig& c) {
 DType parse_dtype_field(const Fields& f) {
   const char* key = f.get("dtype") ? "dtype" : "torch_dtype";
   std::optional<std::string> s = f.opt_string(key);
-  if (!s || *s == "float32") return DType::F32;
-  if (*s == "float16") return DType::F16;
-  if (*s == "bfloat16") return DType::BF16;
-  f.invalid(key, cat("is '", *s, "'; supported: float32, float16, bfloat16"));
+  // Informational (each tensor carries its own dtype): an unfamiliar name is not an error.
+  if (s && *s == "float16") return DType::F16;
+  if (s && *s == "bfloat16") return DType::BF16;
+  return DType::F32;
 }
 
 void parse_generation(const std::string& text, const std::string& source, ModelConfig& c) {
@@ -363,7 +369,9 @@ ModelConfig parse(const std::string& config_json, const std::string& config_sour
     c.head_dim = c.hidden_size / c.num_heads;
   }
 
-  c.max_position_embeddings = f.opt_int("max_position_embeddings").value_or(2048);
+  // Absent: the transformers config class's own default.
+  const int64_t default_context = arch.arch == Arch::Qwen2 ? 32768 : arch.arch == Arch::Mistral ? 131072 : 2048;
+  c.max_position_embeddings = f.opt_int("max_position_embeddings").value_or(default_context);
   if (c.max_position_embeddings <= 0)
     f.invalid("max_position_embeddings", cat("must be > 0, got ", c.max_position_embeddings));
   c.rms_norm_eps = f.opt_double("rms_norm_eps").value_or(1e-6);
@@ -381,9 +389,10 @@ ModelConfig parse(const std::string& config_json, const std::string& config_sour
     c.o_bias = false;
     c.mlp_bias = false;
   } else {
-    c.qkv_bias = c.o_bias = f.opt_bool("attention_bias").value_or(false);
-    // MistralConfig has no mlp_bias; its MLP never has biases.
-    c.mlp_bias = arch.arch == Arch::Llama && f.opt_bool("mlp_bias").value_or(false);
+    // MistralConfig has neither attention_bias nor mlp_bias: its projections never have biases.
+    const bool llama = arch.arch == Arch::Llama;
+    c.qkv_bias = c.o_bias = llama && f.opt_bool("attention_bias").value_or(false);
+    c.mlp_bias = llama && f.opt_bool("mlp_bias").value_or(false);
   }
 
   parse_sliding(f, arch.arch, c);
@@ -397,13 +406,6 @@ ModelConfig parse(const std::string& config_json, const std::string& config_sour
   return c;
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), ": cannot open");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(path.string(), ": read failed");
-  return text;
-}
 
 }  // namespace
 
@@ -431,9 +433,9 @@ ModelConfig load_model_config(const std::string& dir) {
   const fs::path generation_path = fs::path(dir) / "generation_config.json";
   std::error_code ec;
   if (!fs::is_regular_file(config_path, ec)) fail(config_path.string(), ": not found");
-  const std::string config = read_file(config_path);
+  const std::string config = read_text_file(config_path);
   const std::string generation =
-      fs::is_regular_file(generation_path, ec) ? read_file(generation_path) : "";
+      fs::is_regular_file(generation_path, ec) ? read_text_file(generation_path) : "";
   return parse(config, config_path.string(), generation, generation_path.string());
 }
 

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "io/files.h"
 
 namespace sunbae::io {
 
@@ -154,47 +155,6 @@ bool is_plain_file_name(const std::string& s) {
   return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos &&
          s.find('\0') == std::string::npos;
 }
-
-// Owns "<path>.tmp" until commit() renames it over path; removes it on any other exit.
-class TmpFile {
- public:
-  explicit TmpFile(const std::string& path) : path_(path), tmp_(path + ".tmp") {
-    f_ = std::fopen(tmp_.c_str(), "wb");
-    if (!f_) fail(path_, ": cannot create ", tmp_, ": ", errno_str(errno));
-  }
-  ~TmpFile() {
-    if (f_) std::fclose(f_);
-    if (!committed_) std::remove(tmp_.c_str());
-  }
-  TmpFile(const TmpFile&) = delete;
-  TmpFile& operator=(const TmpFile&) = delete;
-
-  void write(const void* p, size_t n) {
-    if (n > 0 && std::fwrite(p, 1, n, f_) != n)
-      fail(path_, ": write to ", tmp_, " failed: ", errno_str(errno));
-  }
-
-  void commit() {
-    // fsync before rename: otherwise a crash can leave path naming a file whose data never
-    // reached the disk.
-    const bool flushed = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;
-    const int flush_errno = errno;
-    const bool closed = std::fclose(f_) == 0;
-    const int close_errno = errno;
-    f_ = nullptr;
-    if (!flushed) fail(path_, ": write to ", tmp_, " failed: ", errno_str(flush_errno));
-    if (!closed) fail(path_, ": closing ", tmp_, " failed: ", errno_str(close_errno));
-    std::error_code ec;
-    std::filesystem::rename(tmp_, path_, ec);
-    if (ec) fail(path_, ": cannot rename ", tmp_, " to it: ", ec.message());
-    committed_ = true;
-  }
-
- private:
-  std::string path_, tmp_;
-  FILE* f_ = nullptr;
-  bool committed_ = false;
-};
 
 }  // namespace
 
@@ -398,7 +358,7 @@ void write_safetensors(const std::string& path,
   // Padding keeps the data section 8-byte aligned.
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  TmpFile out(path);
+  AtomicFile out(path);
   uint8_t len[8];
   store_u64_le(text.size(), len);
   out.write(len, sizeof len);

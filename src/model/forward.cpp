@@ -19,7 +19,8 @@ void Model::validate(const Batch& batch, const kv::KVCache& cache) const {
     const SequenceStep& st = batch.seqs[s];
     const int64_t n = int64_t(st.tokens.size());
     SUNBAE_CHECK(n > 0, "forward: sequence ", s, " has no tokens");
-    SUNBAE_CHECK(st.start_pos >= 0, "forward: sequence ", s, " has negative start position");
+    SUNBAE_CHECK(st.start_pos >= 0 && st.start_pos <= INT32_MAX && n <= INT32_MAX,
+                 "forward: sequence ", s, " start position ", st.start_pos, " or length ", n, " out of range");
     for (int32_t id : st.tokens)
       SUNBAE_CHECK(id >= 0 && id < config_.vocab_size, "token id ", id,
                    " is outside the vocabulary (0..", config_.vocab_size - 1, ")");

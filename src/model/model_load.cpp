@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <numbers>
 #include <set>
 
 #include "core/error.h"
@@ -15,15 +16,8 @@ namespace {
 bool is_float(DType t) { return t == DType::F32 || t == DType::BF16 || t == DType::F16; }
 
 std::vector<float> to_f32(const TensorView& t) {
-  std::vector<float> out(size_t(t.numel()));
-  const auto* u16 = static_cast<const uint16_t*>(t.data);
-  for (size_t i = 0; i < out.size(); ++i) {
-    switch (t.dtype) {
-      case DType::F32: std::memcpy(&out[i], static_cast<const char*>(t.data) + 4 * i, 4); break;
-      case DType::BF16: out[i] = bf16_to_f32(u16[i]); break;
-      default: out[i] = f16_to_f32(u16[i]); break;
-    }
-  }
+  std::vector<float> out(static_cast<size_t>(t.numel()));
+  widen_to_f32(t.data, t.dtype, t.numel(), out.data());
   return out;
 }
 }  // namespace
@@ -128,7 +122,7 @@ std::vector<float> Model::inv_freq_for(int64_t seq_len) const {
     const double low_wavelen = old_len / r.low_freq_factor;
     const double high_wavelen = old_len / r.high_freq_factor;
     for (float& f : inv) {
-      const double wavelen = 2.0 * M_PI / f;
+      const double wavelen = 2.0 * std::numbers::pi / f;
       if (wavelen > low_wavelen) {
         f = float(f / r.factor);
       } else if (wavelen >= high_wavelen) {

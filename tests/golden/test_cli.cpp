@@ -22,9 +22,21 @@ struct Result {
   std::string out;
 };
 
+// Paths go into a shell command line: single-quoted so spaces or $ in a checkout path survive.
+std::string q(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+std::string q(const fs::path& p) { return q(p.string()); }
+
 Result run(const std::string& args) {
   Result r;
-  FILE* p = popen((std::string(SUNBAE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  FILE* p = popen((q(std::string(SUNBAE_BINARY)) + " " + args + " 2>&1").c_str(), "r");
+  if (!p) {
+    r.out = "popen failed";
+    return r;
+  }
   char buf[4096];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
@@ -35,7 +47,10 @@ Result run(const std::string& args) {
 
 std::string join(const std::vector<int32_t>& ids) {
   std::string s;
-  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(ids[i]);
+  }
   return s;
 }
 
@@ -76,7 +91,7 @@ TEST(Cli, LogitsCommandWritesTransformersLogits) {
   for (const std::string& dir : supported_fixture_dirs()) {
     const Golden g = load_golden(dir);
     const fs::path out = t / (g.name + ".safetensors");
-    const Result r = run("logits --model " + dir + " --ids " + join(g.prompt) + " --out " + out.string());
+    const Result r = run("logits --model " + q(dir) + " --ids " + join(g.prompt) + " --out " + q(out));
     ASSERT_EQ(r.code, 0) << r.out;
     io::Checkpoint ck = io::Checkpoint::open_file(out);
     ASSERT_EQ(ck.names(), std::vector<std::string>{"logits"});
@@ -96,7 +111,7 @@ TEST(Cli, LogitsCommandWritesTransformersLogits) {
 TEST(Cli, GenerateCommandPrintsTransformersGreedyIds) {
   for (const std::string& dir : supported_fixture_dirs()) {
     const Golden g = load_golden(dir);
-    const Result r = run("generate --model " + dir + " --ids " + join(g.prompt) +
+    const Result r = run("generate --model " + q(dir) + " --ids " + join(g.prompt) +
                          " --max-tokens 12 --ignore-eos --format ids");
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(nlohmann::json::parse(r.out).get<std::vector<int32_t>>(), g.greedy) << g.name;
@@ -104,7 +119,7 @@ TEST(Cli, GenerateCommandPrintsTransformersGreedyIds) {
 }
 
 TEST(Cli, SeededSamplingIsReproducible) {
-  const std::string args = "generate --model " + fixture("llama").string() +
+  const std::string args = "generate --model " + q(fixture("llama")) +
                            " --ids 5,17,42 --max-tokens 10 --ignore-eos --temperature 1.0 --top-p 0.9 "
                            "--top-k 40 --seed ";
   const Result a = run(args + "7"), b = run(args + "7"), c = run(args + "8");
@@ -114,7 +129,7 @@ TEST(Cli, SeededSamplingIsReproducible) {
 }
 
 TEST(Cli, InfoDescribesTheModel) {
-  const Result r = run("info --json --model " + fixture("mistral").string());
+  const Result r = run("info --json --model " + q(fixture("mistral")));
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["architecture"], "MistralForCausalLM");
@@ -127,25 +142,25 @@ TEST(Cli, InfoDescribesTheModel) {
 TEST(Cli, IdsOutsideVocabularyFailWithoutWritingOutput) {
   TempDir t;
   const fs::path out = t / "l.safetensors";
-  expect_failure(run("logits --model " + fixture("llama").string() + " --ids 5,320 --out " + out.string()),
+  expect_failure(run("logits --model " + q(fixture("llama")) + " --ids 5,320 --out " + q(out)),
                  "token id 320 is outside the vocabulary (0..319)");
   EXPECT_FALSE(fs::exists(out));
-  expect_failure(run("logits --model " + fixture("llama").string() + " --ids 5,-1 --out " + out.string()),
+  expect_failure(run("logits --model " + q(fixture("llama")) + " --ids 5,-1 --out " + q(out)),
                  "token id -1");
-  expect_failure(run("generate --model " + fixture("qwen2").string() + " --ids 5,x9"), "'x9' is not a token id");
-  expect_failure(run("generate --model " + fixture("qwen2").string() + " --ids 99999999999"), "is not a token id");
+  expect_failure(run("generate --model " + q(fixture("qwen2")) + " --ids 5,x9"), "'x9' is not a token id");
+  expect_failure(run("generate --model " + q(fixture("qwen2")) + " --ids 99999999999"), "is not a token id");
   EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(Cli, MissingModelFilesAreNamed) {
   TempDir t;
-  expect_failure(run("info --model " + (t / "nope").string()), "config.json");
+  expect_failure(run("info --model " + q(t / "nope")), "config.json");
   fs::path d = copy_fixture(t, "llama");
   fs::remove(d / "model.safetensors");
-  expect_failure(run("info --model " + d.string()), "no model.safetensors");
+  expect_failure(run("info --model " + q(d)), "no model.safetensors");
   fs::path s = copy_fixture(t, "llama-bf16-sharded");
   fs::remove(s / "model-00003-of-00007.safetensors");
-  expect_failure(run("info --model " + s.string()), "model-00003-of-00007.safetensors");
+  expect_failure(run("info --model " + q(s)), "model-00003-of-00007.safetensors");
 }
 
 TEST(Cli, TruncatedWeightsAreAnErrorNotACrash) {
@@ -154,7 +169,7 @@ TEST(Cli, TruncatedWeightsAreAnErrorNotACrash) {
   const fs::path f = d / "model.safetensors";
   for (uintmax_t size : {uintmax_t(0), uintmax_t(5), uintmax_t(100), fs::file_size(f) / 2, fs::file_size(f) - 1}) {
     fs::resize_file(f, size);
-    const Result r = run("generate --model " + d.string() + " --ids 1,2,3");
+    const Result r = run("generate --model " + q(d) + " --ids 1,2,3");
     expect_failure(r, f.string());
   }
 }
@@ -173,13 +188,13 @@ TEST(Cli, WrongDtypeOrShapeNamesTheTensor) {
     }
     io::write_safetensors((d / "model.safetensors").string(), ts);
   }
-  expect_failure(run("info --model " + d.string()), "'model.layers.1.mlp.up_proj.weight' has dtype I32");
+  expect_failure(run("info --model " + q(d)), "'model.layers.1.mlp.up_proj.weight' has dtype I32");
 
   fs::path e = copy_fixture(t, "qwen2");
   nlohmann::json cfg = nlohmann::json::parse(std::ifstream(e / "config.json"));
   cfg["intermediate_size"] = 128;
   std::ofstream(e / "config.json") << cfg.dump();
-  expect_failure(run("info --model " + e.string()), "has shape [160, 64]; config.json implies [128, 64]");
+  expect_failure(run("info --model " + q(e)), "has shape [160, 64]; config.json implies [128, 64]");
 }
 
 TEST(Cli, UnsupportedArchitecturesListTheSupportedOnes) {
@@ -188,18 +203,18 @@ TEST(Cli, UnsupportedArchitecturesListTheSupportedOnes) {
   nlohmann::json cfg = nlohmann::json::parse(std::ifstream(d / "config.json"));
   cfg["architectures"] = {"GPT2LMHeadModel"};
   std::ofstream(d / "config.json") << cfg.dump();
-  expect_failure(run("info --model " + d.string()), "GPT2LMHeadModel");
-  expect_failure(run("info --model " + d.string()), "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM");
+  expect_failure(run("info --model " + q(d)), "GPT2LMHeadModel");
+  expect_failure(run("info --model " + q(d)), "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM");
   // The later issues' fixtures are real checkpoints of families not run yet: a clear refusal.
   for (const std::string& dir : fixture_dirs()) {
     const auto sup = supported_fixture_dirs();
     if (std::find(sup.begin(), sup.end(), dir) != sup.end()) continue;
-    expect_failure(run("info --model " + dir), "is not supported");
+    expect_failure(run("info --model " + q(dir)), "is not supported");
   }
 }
 
 TEST(Cli, BadFlagsAndContextOverflow) {
-  const std::string m = " --model " + fixture("llama").string();
+  const std::string m = " --model " + q(fixture("llama"));
   EXPECT_NE(run("generate --ids 1,2").code, 0);  // --model missing
   expect_failure(run("generate" + m + " --ids 1,2 --top-p 0"), "top_p");
   expect_failure(run("generate" + m + " --ids 1,2 --temperature -1"), "temperature");

@@ -461,10 +461,26 @@ TEST(ModelConfig, DtypeKeys) {
   j["dtype"] = "float32";  // transformers 5's key wins
   EXPECT_EQ(parse(j).dtype, sunbae::DType::F32);
   j.erase("torch_dtype");
-  j["dtype"] = "int8";
-  std::string msg = error_of(j);
-  EXPECT_CONTAINS(msg, "'dtype'");
-  EXPECT_CONTAINS(msg, "int8");
+  // Informational only (tensors carry their own dtypes): an unfamiliar name does not fail a load.
+  j["dtype"] = "float8_e4m3fn";
+  EXPECT_EQ(parse(j).dtype, sunbae::DType::F32);
+}
+
+TEST(ModelConfig, OddRotaryDimsAreRejected) {
+  json j = llama();
+  j["head_dim"] = 10;
+  j["partial_rotary_factor"] = 0.5;  // 5 rotary dims: no partner for the last one
+  EXPECT_CONTAINS(error_of(j), "gives 5 rotary dims");
+}
+
+TEST(ModelConfig, MistralIgnoresBiasFlagsAndDefaultsContextLikeTransformers) {
+  json j = with_arch(llama(), "MistralForCausalLM");
+  j["attention_bias"] = true;
+  j["mlp_bias"] = true;
+  j.erase("max_position_embeddings");
+  const auto c = parse(j);
+  EXPECT_FALSE(c.qkv_bias || c.o_bias || c.mlp_bias);
+  EXPECT_EQ(c.max_position_embeddings, 131072);
 }
 
 TEST(ModelConfig, UnknownArchitectureListsSupported) {

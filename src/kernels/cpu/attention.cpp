@@ -10,17 +10,25 @@
 namespace sunbae::kernels::cpu {
 
 namespace {
+// Callers check that pos < n_blocks * kBlockSize first (outside any parallel region: an
+// exception must not cross OpenMP).
 inline int64_t slot_offset(const AttnSeq& s, int64_t pos, const AttnShape& sh) {
-  const int64_t b = pos / kv::kBlockSize;
-  SUNBAE_CHECK(b < s.n_blocks, "attention: position ", pos, " has no KV block (table holds ",
-               s.n_blocks, ")");
   const int64_t token_stride = sh.num_kv_heads * sh.head_dim;
-  return (int64_t(s.blocks[b]) * kv::kBlockSize + pos % kv::kBlockSize) * token_stride;
+  return (int64_t(s.blocks[pos / kv::kBlockSize]) * kv::kBlockSize + pos % kv::kBlockSize) * token_stride;
+}
+
+void check_capacity(const AttnSeq* seqs, int64_t n_seqs) {
+  for (int64_t s = 0; s < n_seqs; ++s) {
+    const int64_t end = seqs[s].start_pos + seqs[s].n_new;
+    SUNBAE_CHECK(end <= seqs[s].n_blocks * kv::kBlockSize, "attention: position ", end - 1,
+                 " has no KV block (table holds ", seqs[s].n_blocks, ")");
+  }
 }
 }  // namespace
 
 void kv_store(const float* k, const float* v, const AttnSeq* seqs, int64_t n_seqs,
               const AttnShape& shape, float* k_pool, float* v_pool) {
+  check_capacity(seqs, n_seqs);
   const int64_t stride = shape.num_kv_heads * shape.head_dim;
   for (int64_t s = 0; s < n_seqs; ++s) {
     const AttnSeq& sq = seqs[s];
@@ -41,8 +49,8 @@ void paged_attention(const float* q, const AttnSeq* seqs, int64_t n_seqs, const 
   for (int64_t s = 0; s < n_seqs; ++s)
     for (int64_t i = 0; i < seqs[s].n_new; ++i) items.emplace_back(int32_t(s), int32_t(i));
   const int64_t n_items = int64_t(items.size());
+  check_capacity(seqs, n_seqs);
 
-  std::string error;
 #pragma omp parallel
   {
     std::vector<float> scores;
@@ -56,11 +64,6 @@ void paged_attention(const float* q, const AttnSeq* seqs, int64_t n_seqs, const 
         const int64_t lo = shape.window > 0 ? std::max<int64_t>(0, pos - shape.window + 1) : 0;
         const int64_t kvh = h / group;
         const float* qv = q + (row * H + h) * D;
-        if (sq.n_blocks * kv::kBlockSize <= pos) {
-#pragma omp critical
-          error = cat("attention: position ", pos, " has no KV block (table holds ", sq.n_blocks, ")");
-          continue;
-        }
         scores.resize(size_t(pos - lo + 1));
         float mx = -INFINITY;
         for (int64_t p = lo; p <= pos; ++p) {
@@ -88,7 +91,6 @@ void paged_attention(const float* q, const AttnSeq* seqs, int64_t n_seqs, const 
       }
     }
   }
-  if (!error.empty()) throw Error(error);
 }
 
 }  // namespace sunbae::kernels::cpu

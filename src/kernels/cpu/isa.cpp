@@ -10,7 +10,7 @@ namespace sunbae::kernels::cpu {
 
 Isa best_isa() {
   static const Isa best = [] {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(SUNBAE_HAVE_AVX2_TU)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
         __builtin_cpu_supports("f16c"))

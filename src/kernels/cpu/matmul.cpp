@@ -15,26 +15,8 @@ namespace {
 constexpr int64_t kTileRows = 8;
 
 void load_row_f32(const WeightMatrix& w, int64_t n, float* out) {
-  const int64_t K = w.cols;
-  switch (w.dtype) {
-    case DType::F32: {
-      const float* src = static_cast<const float*>(w.data) + n * K;
-      std::copy(src, src + K, out);
-      break;
-    }
-    case DType::BF16: {
-      const uint16_t* src = static_cast<const uint16_t*>(w.data) + n * K;
-      for (int64_t k = 0; k < K; ++k) out[k] = bf16_to_f32(src[k]);
-      break;
-    }
-    case DType::F16: {
-      const uint16_t* src = static_cast<const uint16_t*>(w.data) + n * K;
-      for (int64_t k = 0; k < K; ++k) out[k] = f16_to_f32(src[k]);
-      break;
-    }
-    default:
-      fail("matmul: weight dtype ", dtype_name(w.dtype), " is not supported on the CPU");
-  }
+  const size_t row_bytes = size_t(w.cols) * dtype_size(w.dtype);
+  widen_to_f32(static_cast<const char*>(w.data) + size_t(n) * row_bytes, w.dtype, w.cols, out);
 }
 }  // namespace
 
@@ -70,9 +52,11 @@ void matmul(const float* x, int64_t M, const WeightMatrix& w, const float* bias,
     const int64_t t0 = tiles * ith / nth, t1 = tiles * (ith + 1) / nth;
     const int64_t n0 = std::min(N, t0 * kTileRows), n1 = std::min(N, t1 * kTileRows);
     if (n0 < n1) {
+#ifdef SUNBAE_HAVE_AVX2_TU
       if (simd)
         matmul_rows_avx2(x, M, w, n0, n1, y);
       else
+#endif
         matmul_rows_scalar(x, M, w, n0, n1, y);
     }
   }

@@ -8,30 +8,11 @@ namespace sunbae::kernels::cpu {
 
 void embedding(const TensorView& table, const int32_t* ids, int64_t M, float* out) {
   const int64_t D = table.dim(1);
+  const size_t row_bytes = size_t(D) * dtype_size(table.dtype);
 #pragma omp parallel for if (M * D > 65536)
-  for (int64_t m = 0; m < M; ++m) {
-    const size_t row = size_t(ids[m]) * size_t(D);
-    float* o = out + m * D;
-    switch (table.dtype) {
-      case DType::F32: {
-        const float* s = static_cast<const float*>(table.data) + row;
-        for (int64_t d = 0; d < D; ++d) o[d] = s[d];
-        break;
-      }
-      case DType::BF16: {
-        const uint16_t* s = static_cast<const uint16_t*>(table.data) + row;
-        for (int64_t d = 0; d < D; ++d) o[d] = bf16_to_f32(s[d]);
-        break;
-      }
-      case DType::F16: {
-        const uint16_t* s = static_cast<const uint16_t*>(table.data) + row;
-        for (int64_t d = 0; d < D; ++d) o[d] = f16_to_f32(s[d]);
-        break;
-      }
-      default:
-        break;  // the loader admits only the three float types
-    }
-  }
+  for (int64_t m = 0; m < M; ++m)
+    widen_to_f32(static_cast<const char*>(table.data) + size_t(ids[m]) * row_bytes, table.dtype, D,
+                 out + m * D);
 }
 
 void rmsnorm(const float* x, const float* w, float eps, int64_t M, int64_t D, float* y) {
