@@ -101,6 +101,7 @@ TEST(Cli, LogitsCommandWritesTransformersLogits) {
     const float* p = static_cast<const float*>(l.data);
     double max_ref = 0, max_diff = 0;
     for (size_t i = 0; i < g.logits.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(p[i])) << g.name << " logit " << i;
       max_ref = std::max(max_ref, std::fabs(double(g.logits[i])));
       max_diff = std::max(max_diff, std::fabs(double(p[i]) - g.logits[i]));
     }
@@ -219,6 +220,28 @@ TEST(Cli, BadFlagsAndContextOverflow) {
   expect_failure(run("generate" + m + " --ids 1,2 --top-p 0"), "top_p");
   expect_failure(run("generate" + m + " --ids 1,2 --temperature -1"), "temperature");
   expect_failure(run("generate" + m + " --ids 1,2 --max-tokens 500"), "exceeds the model's context of 128");
+}
+
+// The CPU benchmark on a real checkpoint and on a config.json with random weights: a table on
+// stdout and a JSON file with positive, self-consistent numbers.
+TEST(Cli, BenchWritesTableAndJson) {
+  TempDir t;
+  for (const std::string& src : {"--model " + q(fixture("qwen2")),
+                                 "--config " + q(fixture("mistral") / "config.json") + " --dtype f16"}) {
+    const fs::path out = t / "bench.json";
+    const Result r = run("bench " + src + " --prompt 20 --gen 4 --bandwidth-mib 16 --json " + q(out));
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("| decode_tokens_per_s"), std::string::npos) << r.out;
+    const auto j = nlohmann::json::parse(std::ifstream(out));
+    EXPECT_EQ(j["prompt_tokens"], 20);
+    EXPECT_EQ(j["gen_tokens"], 4);
+    for (const char* k : {"prefill_tokens_per_s", "decode_tokens_per_s", "peak_rss_mb", "weights_mb",
+                          "measured_read_gb_per_s", "decode_pct_of_floor"})
+      EXPECT_GT(j[k].get<double>(), 0.0) << k;
+    EXPECT_NEAR(j["ttft_ms"].get<double>(), 1000.0 * j["prefill_s"].get<double>(), 1e-6);
+  }
+  expect_failure(run("bench --shape no-such-model"), "mistral-7b");
+  expect_failure(run("bench --shape gemma-2-9b"), "not supported yet");
 }
 
 }  // namespace
