@@ -158,8 +158,11 @@ TEST(CpuKernels, RopeRotatesHalvesByPositionTimesFrequency) {
 // two sequences with cached prefixes, and with and without a sliding window.
 TEST(CpuKernels, PagedAttentionMatchesDenseReference) {
   std::mt19937 rng(4);
-  const int64_t H = 4, Hkv = 2, D = 8, blocks = 8;
+  IsaGuard guard;
+  const int64_t H = 4, Hkv = 2, D = 20, blocks = 8;  // D = 20: one 16-wide step and a tail
+  for (Isa isa : {Isa::Scalar, best_isa()})
   for (int64_t window : {int64_t(0), int64_t(5)}) {
+    set_isa(isa);
     AttnShape sh{H, Hkv, D, 0.35f, window};
     const int64_t stride = Hkv * D;
     std::vector<float> kpool = poisoned(size_t(blocks * kv::kBlockSize * stride)), vpool = kpool;
@@ -212,7 +215,7 @@ TEST(CpuKernels, PagedAttentionMatchesDenseReference) {
           }
         }
       }
-    EXPECT_LT(rel_err(out, ref), 1e-5) << "window " << window;
+    EXPECT_LT(rel_err(out, ref), 1e-5) << isa_name(isa) << " window " << window;
   }
 }
 

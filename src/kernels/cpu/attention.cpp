@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/cpu/vec.h"
 
 namespace sunbae::kernels::cpu {
 
@@ -50,6 +51,7 @@ void paged_attention(const float* q, const AttnSeq* seqs, int64_t n_seqs, const 
     for (int64_t i = 0; i < seqs[s].n_new; ++i) items.emplace_back(int32_t(s), int32_t(i));
   const int64_t n_items = int64_t(items.size());
   check_capacity(seqs, n_seqs);
+  const VecOps& vo = vec_ops();
 
 #pragma omp parallel
   {
@@ -68,9 +70,7 @@ void paged_attention(const float* q, const AttnSeq* seqs, int64_t n_seqs, const 
         float mx = -INFINITY;
         for (int64_t p = lo; p <= pos; ++p) {
           const float* kv = k_pool + slot_offset(sq, p, shape) + kvh * D;
-          float dot = 0.f;
-          for (int64_t d = 0; d < D; ++d) dot += qv[d] * kv[d];
-          dot *= shape.scale;
+          const float dot = vo.dot(qv, kv, D) * shape.scale;
           scores[size_t(p - lo)] = dot;
           mx = std::max(mx, dot);
         }
@@ -82,8 +82,7 @@ void paged_attention(const float* q, const AttnSeq* seqs, int64_t n_seqs, const 
         std::fill(acc.begin(), acc.end(), 0.f);
         for (int64_t p = lo; p <= pos; ++p) {
           const float w = scores[size_t(p - lo)];
-          const float* vv = v_pool + slot_offset(sq, p, shape) + kvh * D;
-          for (int64_t d = 0; d < D; ++d) acc[size_t(d)] += w * vv[d];
+          vo.axpy(w, v_pool + slot_offset(sq, p, shape) + kvh * D, acc.data(), D);
         }
         float* o = out + (row * H + h) * D;
         const float inv = 1.0f / sum;
