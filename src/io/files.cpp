@@ -8,6 +8,8 @@
 #include <iterator>
 #include <system_error>
 
+#include <zlib.h>
+
 #include "core/error.h"
 
 namespace sunbae::io {
@@ -22,6 +24,39 @@ std::string read_text_file(const std::string& path) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) fail(path, ": read failed");
   return text;
+}
+
+std::string read_maybe_gzip(const std::string& path, size_t max_bytes) {
+  std::string raw = read_text_file(path);
+  if (raw.size() < 2 || uint8_t(raw[0]) != 0x1f || uint8_t(raw[1]) != 0x8b) return raw;
+  z_stream zs{};
+  // 15 + 32: zlib or gzip header, detected.
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) fail(path, ": cannot start gzip decoder");
+  std::string out;
+  zs.next_in = reinterpret_cast<Bytef*>(raw.data());
+  zs.avail_in = uInt(raw.size());
+  int rc = Z_OK;
+  char buf[1 << 16];
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      fail(path, ": corrupt gzip data (", zs.msg ? zs.msg : "inflate error", ")");
+    }
+    out.append(buf, sizeof buf - zs.avail_out);
+    if (out.size() > max_bytes) {
+      inflateEnd(&zs);
+      fail(path, ": decompresses to more than ", max_bytes, " bytes");
+    }
+    if (rc != Z_STREAM_END && zs.avail_in == 0 && zs.avail_out != 0) {
+      inflateEnd(&zs);
+      fail(path, ": truncated gzip data");
+    }
+  }
+  inflateEnd(&zs);
+  return out;
 }
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(path + ".tmp") {

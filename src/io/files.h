@@ -7,6 +7,9 @@
 namespace sunbae::io {
 
 std::string read_text_file(const std::string& path);  // throws Error naming path
+// Reads path, inflating it when it is gzip-compressed (by its magic bytes, whatever its name);
+// a corrupt or truncated stream is an Error naming path. Output is capped at max_bytes.
+std::string read_maybe_gzip(const std::string& path, size_t max_bytes = size_t(1) << 31);
 
 // Writes "<path>.tmp", and on commit() flushes, fsyncs and renames it over path; destroying it
 // without commit() removes the temporary file.
