@@ -619,7 +619,7 @@ TEST(NamedShapes, SupportedShapesMatchPublishedSizes) {
   };
   for (Expect e :
        {Expect{"mistral-7b", 7.25e9}, Expect{"qwen2.5-7b", 7.62e9}, Expect{"llama-3-8b", 8.03e9}}) {
-    const auto& s = sunbae::bench::find_shape(e.name);
+    const sunbae::bench::NamedShape s = sunbae::bench::find_shape(e.name);  // a copy: gcc 13 flags the reference
     ModelConfig c = sunbae::io::parse_model_config(s.config_json, "", s.name);
     EXPECT_NEAR(double(c.num_parameters()), e.params, 0.01 * e.params) << e.name;
   }
