@@ -24,6 +24,27 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSUNBAE_CUDA=ON 
 cmake --build "$BUILD_DIR"
 mkdir -p "$RESULTS"
 echo "==> GPU tests"
-ctest --test-dir "$BUILD_DIR" -L gpu --output-on-failure
+status=0
+ctest --test-dir "$BUILD_DIR" -L gpu --output-on-failure || status=1
 echo "==> GPU benchmarks"
 "$BUILD_DIR/sunbae_gemv_bench" "$RESULTS/gemv.json"
+"$BUILD_DIR/tests/sunbae_cuda_tests" --gtest_brief=1 --gtest_output="xml:$RESULTS/cuda-tests.xml" >/dev/null
+for shape in ${SHAPES:-mistral-7b}; do
+  "$BUILD_DIR/sunbae" bench --device cuda --shape "$shape" --prompt 512 --gen 128 \
+    --json "$RESULTS/cuda-$shape.json" 2>/dev/null >/dev/null
+done
+echo "==> summary"
+python3 - "$RESULTS" <<'PY'
+import glob, json, os, re, sys
+res = sys.argv[1]
+g = json.load(open(os.path.join(res, "gemv.json")))
+print(f"{g['device']}: copy bandwidth {g['copy_gb_per_s']:.0f} GB/s")
+for f in sorted(glob.glob(os.path.join(res, "cuda-*.json"))):
+    j = json.load(open(f))
+    print(f"{os.path.basename(f)[5:-5]:<14} decode b1 {j['decode_tokens_per_s']:7.1f} tok/s  "
+          f"TTFT(512) {j['ttft_ms']:6.1f} ms  weights {j['weights_mb']:.0f} MB  VRAM {j['vram_used_mb']:.0f} MB")
+x = open(os.path.join(res, "cuda-tests.xml")).read()
+for name, val in re.findall(r'name="(\w+)/\d*"[^>]*?(?:prefill_rel_err="([^"]*)")', x):
+    print(name, val)
+PY
+exit $status

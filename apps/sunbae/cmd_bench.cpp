@@ -14,6 +14,9 @@
 #include "engine/generate.h"
 #include "io/files.h"
 #include "kernels/cpu/isa.h"
+#ifdef SUNBAE_HAVE_CUDA
+#include "model/cuda/cuda_bench.h"
+#endif
 
 namespace sunbae::app {
 
@@ -51,7 +54,9 @@ Run add_bench(CLI::App& app) {
   app.add_option("--device", o->device, "Backend")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   app.add_option("--json", o->json_out, "Also write the results as JSON to this file");
   return [o] {
-    SUNBAE_CHECK(o->device == "cpu", "--device cuda: this build has no CUDA backend");
+#ifndef SUNBAE_HAVE_CUDA
+    SUNBAE_CHECK(o->device == "cpu", "--device cuda: this build has no CUDA backend (configure with -DSUNBAE_CUDA=ON)");
+#endif
     SUNBAE_CHECK(o->prompt >= 1 && o->gen >= 2, "--prompt must be >= 1 and --gen >= 2");
     if (o->threads > 0) omp_set_num_threads(int(o->threads));
     const auto t_load = std::chrono::steady_clock::now();
@@ -90,6 +95,15 @@ Run add_bench(CLI::App& app) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
     const io::ModelConfig& c = m->config();
 
+#ifdef SUNBAE_HAVE_CUDA
+    if (o->device == "cuda") {
+      nlohmann::ordered_json j = model::cuda_bench(*m, o->prompt, o->gen);
+      j["model"] = what;
+      std::printf("%s\n", j.dump(1).c_str());
+      if (!o->json_out.empty()) io::write_file_atomic(o->json_out, j.dump(1) + "\n");
+      return 0;
+    }
+#endif
     std::mt19937 rng(7);
     std::vector<int32_t> prompt(size_t(o->prompt));
     for (auto& id : prompt) id = int32_t(rng() % uint32_t(c.vocab_size));

@@ -10,8 +10,7 @@ namespace sunbae::model {
 
 namespace cpu = kernels::cpu;
 
-void Model::validate(const Batch& batch, const kv::KVCache& cache) const {
-  const kv::KVLayout& lay = cache.layout();
+void Model::validate(const Batch& batch, const kv::KVLayout& lay) const {
   SUNBAE_CHECK(lay.num_layers == config_.num_layers && lay.num_kv_heads == config_.num_kv_heads &&
                    lay.head_dim == config_.head_dim,
                "forward: KV cache layout does not match the model");
@@ -36,7 +35,7 @@ void Model::validate(const Batch& batch, const kv::KVCache& cache) const {
 }
 
 Logits Model::forward(const Batch& batch, kv::KVCache& cache) const {
-  validate(batch, cache);
+  validate(batch, cache.layout());
   const io::ModelConfig& c = config_;
   const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
   const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;

@@ -49,10 +49,15 @@ class Model {
   // outside the vocabulary, block tables too short) before touching the cache.
   Logits forward(const Batch& batch, kv::KVCache& cache) const;
 
+  // Throws Error for a batch that forward would refuse with a cache of this layout. Shared with
+  // the CUDA runner so both backends accept exactly the same inputs.
+  void validate(const Batch& batch, const kv::KVLayout& layout) const;
+  // RoPE inverse frequencies (rot_dim / 2 of them) for a sequence currently seq_len long; only
+  // dynamic NTK scaling depends on the length.
+  std::vector<float> inv_freq_for(int64_t seq_len) const;
+
  private:
   Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights);
-  void validate(const Batch& batch, const kv::KVCache& cache) const;
-  std::vector<float> inv_freq_for(int64_t seq_len) const;
 
   io::ModelConfig config_;
   std::unique_ptr<TensorSource> source_;
