@@ -13,6 +13,7 @@ Run add_info(CLI::App& app);
 Run add_logits(CLI::App& app);
 Run add_generate(CLI::App& app);
 Run add_bench(CLI::App& app);
+Run add_chat_template(CLI::App& app);
 
 // "5,17,42" -> ids; throws Error on anything that is not a comma-separated list of integers
 // in int32 range.

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   add("logits", "Run one forward pass and write the logits as safetensors", sunbae::app::add_logits);
   add("generate", "Generate tokens from a prompt", sunbae::app::add_generate);
   add("bench", "Measure prefill and decode speed and peak memory", sunbae::app::add_bench);
+  add("chat-template", "Render a conversation with the model's chat template", sunbae::app::add_chat_template);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
