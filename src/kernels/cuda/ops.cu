@@ -101,14 +101,15 @@ __global__ void kv_store_kernel(const float* k, const float* v, const int32_t* s
   }
 }
 
-// One warp per (row, head): online softmax over the row's visible keys, head_dim split across
-// lanes (up to 8 dims a lane, head_dim <= 256).
+// One block per (row, head), kAttnWarps warps: warp w takes the visible positions w, w + W, ...
+// four at a time (independent loads in flight), each lane holding head_dim / 32 dims, with an
+// online softmax per warp; the warps' partial (max, sum, acc) are merged through shared memory.
 constexpr int kMaxDimsPerLane = 8;
-__global__ void attention_kernel(AttnArgs a) {
-  const int64_t warp_global = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  const int lane = threadIdx.x & 31;
-  if (warp_global >= a.rows * a.heads) return;
-  const int64_t r = warp_global / a.heads, h = warp_global % a.heads;
+constexpr int kAttnWarps = 8;
+constexpr int kAttnUnroll = 4;
+__global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttnArgs a) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int64_t r = blockIdx.x / a.heads, h = blockIdx.x % a.heads;
   const int64_t kvh = h / (a.heads / a.kv_heads);
   const int64_t D = a.head_dim, stride = a.kv_heads * D;
   const int32_t pos = a.row_pos[r];
@@ -122,29 +123,56 @@ __global__ void attention_kernel(AttnArgs a) {
     acc[j] = 0.f;
   }
   float mx = -FLT_MAX, sum = 0.f;
-  for (int64_t p = lo; p <= pos; ++p) {
-    const int64_t off = (int64_t(table[p / 16]) * 16 + p % 16) * stride + kvh * D;
-    float dot = 0.f;
+  for (int64_t p0 = lo + warp; p0 <= pos; p0 += int64_t(kAttnWarps) * kAttnUnroll) {
+    float dot[kAttnUnroll];
+    int64_t off[kAttnUnroll];
 #pragma unroll
-    for (int j = 0; j < kMaxDimsPerLane; ++j) {
-      const int64_t d = lane + 32 * j;
-      if (d < D) dot += q[j] * a.k_pool[off + d];
-    }
-    dot = warp_sum(dot);
-    const float nmx = fmaxf(mx, dot);
-    const float corr = __expf(mx - nmx), w = __expf(dot - nmx);
-    sum = sum * corr + w;
+    for (int u = 0; u < kAttnUnroll; ++u) {
+      const int64_t p = p0 + int64_t(u) * kAttnWarps;
+      off[u] = p <= pos ? (int64_t(table[p / 16]) * 16 + p % 16) * stride + kvh * D : -1;
+      float d0 = 0.f;
+      if (off[u] >= 0) {
 #pragma unroll
-    for (int j = 0; j < kMaxDimsPerLane; ++j) {
-      const int64_t d = lane + 32 * j;
-      if (d < D) acc[j] = acc[j] * corr + w * a.v_pool[off + d];
+        for (int j = 0; j < kMaxDimsPerLane; ++j) {
+          const int64_t d = lane + 32 * j;
+          if (d < D) d0 += q[j] * a.k_pool[off[u] + d];
+        }
+      }
+      dot[u] = d0;
     }
-    mx = nmx;
+#pragma unroll
+    for (int u = 0; u < kAttnUnroll; ++u) dot[u] = warp_sum(dot[u]);
+#pragma unroll
+    for (int u = 0; u < kAttnUnroll; ++u) {
+      if (off[u] < 0) continue;
+      const float nmx = fmaxf(mx, dot[u]);
+      const float corr = __expf(mx - nmx), w = __expf(dot[u] - nmx);
+      sum = sum * corr + w;
+#pragma unroll
+      for (int j = 0; j < kMaxDimsPerLane; ++j) {
+        const int64_t d = lane + 32 * j;
+        if (d < D) acc[j] = acc[j] * corr + w * a.v_pool[off[u] + d];
+      }
+      mx = nmx;
+    }
   }
+  __shared__ float s_mx[kAttnWarps], s_sum[kAttnWarps];
+  __shared__ float s_acc[kAttnWarps][32 * kMaxDimsPerLane];
+  if (lane == 0) s_mx[warp] = mx, s_sum[warp] = sum;
 #pragma unroll
-  for (int j = 0; j < kMaxDimsPerLane; ++j) {
-    const int64_t d = lane + 32 * j;
-    if (d < D) a.out[(r * a.heads + h) * D + d] = acc[j] / sum;
+  for (int j = 0; j < kMaxDimsPerLane; ++j) s_acc[warp][lane + 32 * j] = acc[j];
+  __syncthreads();
+  // Merge; a warp that saw no position (short rows) has max -FLT_MAX and weighs nothing.
+  float M = -FLT_MAX;
+  for (int w = 0; w < kAttnWarps; ++w) M = fmaxf(M, s_mx[w]);
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+    float num = 0.f, den = 0.f;
+    for (int w = 0; w < kAttnWarps; ++w) {
+      const float c = s_mx[w] == -FLT_MAX ? 0.f : __expf(s_mx[w] - M);
+      num += c * s_acc[w][d];
+      den += c * s_sum[w];
+    }
+    a.out[(r * a.heads + h) * D + d] = num / den;
   }
 }
 
@@ -233,8 +261,7 @@ void paged_attention(const AttnArgs& a, cudaStream_t s) {
                32 * kMaxDimsPerLane);
   SUNBAE_CHECK(a.kv_heads > 0 && a.heads % a.kv_heads == 0, "paged_attention: bad head counts");
   if (a.rows == 0) return;
-  const int64_t warps = a.rows * a.heads;
-  attention_kernel<<<grid_for(warps * 32, 256), 256, 0, s>>>(a);
+  attention_kernel<<<unsigned(a.rows * a.heads), kAttnWarps * 32, 0, s>>>(a);
   SUNBAE_CUDA_CHECK_LAUNCH();
 }
 
