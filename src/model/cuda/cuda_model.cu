@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_buffer.h"
@@ -77,8 +78,15 @@ struct CudaModel::Impl {
   DeviceBuffer x, h, tmp, q, k, v, att, gate, up, xb, logits, picked;
   DeviceBuffer ids, pos, row_seq, slots, tables, pick_rows, freqs;
   GpuMemoryReport report;
+  bool use_graphs = true;
+  std::map<std::pair<int64_t, int64_t>, cudaGraphExec_t> graphs;  // (tokens, logit rows)
+
+  // Every launch of one step once its metadata is on the device: a fixed sequence for a given
+  // (T, P), so it can be captured into a graph.
+  void run_step(int64_t T, int64_t P, int64_t max_blocks, const float* freq_table, int64_t freq_stride);
 
   ~Impl() {
+    for (auto& [key, g] : graphs) cudaGraphExecDestroy(g);
     if (blas) cublasDestroy(blas);
     if (stream) cudaStreamDestroy(stream);
   }
@@ -106,6 +114,7 @@ CudaModel::~CudaModel() = default;
 const Model& CudaModel::host() const { return *impl_->host; }
 kv::KVLayout CudaModel::kv_layout() const { return impl_->host->kv_layout(impl_->kv_blocks); }
 GpuMemoryReport CudaModel::memory() const { return impl_->report; }
+void CudaModel::set_use_graphs(bool on) { impl_->use_graphs = on; }
 
 std::unique_ptr<CudaModel> CudaModel::create(const Model& host, int64_t kv_blocks, int64_t max_batch_tokens) {
   const io::ModelConfig& c = host.config();
@@ -195,14 +204,15 @@ Logits CudaModel::forward(const Batch& batch) {
   const Model& host = *m.host;
   const io::ModelConfig& c = host.config();
   host.validate(batch, kv_layout());
-  const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
-  const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;
-  const int64_t half = int64_t(host.inv_freq_for(0).size()), rot = 2 * half;
+  const int64_t half = int64_t(m.inv_freq.size() / sizeof(float));
   const bool dynamic = c.rope.type == io::RopeType::Dynamic;
 
   std::vector<int32_t> ids, pos, row_seq, slots, picks;
-  size_t max_blocks = 1;
-  for (const SequenceStep& st : batch.seqs) max_blocks = std::max(max_blocks, st.blocks->size());
+  // Tables use the cache's capacity as their stride, so a captured step stays valid as
+  // sequences grow.
+  const size_t max_blocks = size_t(m.kv_blocks);
+  for (const SequenceStep& st : batch.seqs)
+    SUNBAE_CHECK(st.blocks->size() <= max_blocks, "CUDA forward: block table longer than the cache");
   std::vector<int32_t> tables(batch.seqs.size() * max_blocks, 0);
   std::vector<float> freqs;
   for (size_t s = 0; s < batch.seqs.size(); ++s) {
@@ -221,7 +231,7 @@ Logits CudaModel::forward(const Batch& batch) {
   }
   const int64_t T = int64_t(ids.size()), P = int64_t(picks.size());
   SUNBAE_CHECK(T <= m.max_tokens, "CUDA forward: batch of ", T, " tokens exceeds max_batch_tokens ", m.max_tokens);
-  SUNBAE_CHECK(int64_t(max_blocks) <= m.kv_blocks, "CUDA forward: block table longer than the cache");
+  SUNBAE_CHECK(int64_t(batch.seqs.size()) <= m.max_tokens, "CUDA forward: too many sequences");
   auto put = [&](DeviceBuffer& dst, const void* src, size_t bytes) {
     if (bytes) SUNBAE_CUDA_CHECK(cudaMemcpyAsync(dst.get(), src, bytes, cudaMemcpyHostToDevice, m.stream));
   };
@@ -235,6 +245,49 @@ Logits CudaModel::forward(const Batch& batch) {
   const float* freq_table = dynamic ? m.freqs.get<float>() : m.inv_freq.get<float>();
   const int64_t freq_stride = dynamic ? half : 0;
 
+  cudaStream_t s = m.stream;
+  const bool graph = m.use_graphs && T <= cuda::kGemvMaxRows;
+  if (graph) {
+    auto it = m.graphs.find({T, P});
+    if (it == m.graphs.end()) {
+      cudaGraph_t g = nullptr;
+      SUNBAE_CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+      try {
+        m.run_step(T, P, int64_t(max_blocks), freq_table, freq_stride);
+      } catch (...) {
+        cudaStreamEndCapture(s, &g);
+        if (g) cudaGraphDestroy(g);
+        throw;
+      }
+      SUNBAE_CUDA_CHECK(cudaStreamEndCapture(s, &g));
+      cudaGraphExec_t exec = nullptr;
+      const cudaError_t st = cudaGraphInstantiate(&exec, g, 0);
+      cudaGraphDestroy(g);
+      SUNBAE_CUDA_CHECK(st);
+      it = m.graphs.emplace(std::make_pair(T, P), exec).first;
+    }
+    SUNBAE_CUDA_CHECK(cudaGraphLaunch(it->second, s));
+  } else {
+    m.run_step(T, P, int64_t(max_blocks), freq_table, freq_stride);
+  }
+  Logits out;
+  out.rows = P;
+  out.vocab = c.vocab_size;
+  if (P > 0) {
+    out.data.resize(size_t(P * c.vocab_size));
+    SUNBAE_CUDA_CHECK(cudaMemcpyAsync(out.data.data(), m.logits.get(), out.data.size() * 4, cudaMemcpyDeviceToHost, s));
+  }
+  SUNBAE_CUDA_CHECK(cudaStreamSynchronize(s));
+  return out;
+}
+
+void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t max_blocks, const float* freq_table,
+                               int64_t freq_stride) {
+  Impl& m = *this;
+  const io::ModelConfig& c = m.host->config();
+  const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
+  const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;
+  const int64_t rot = 2 * int64_t(m.inv_freq.size() / sizeof(float));
   cudaStream_t s = m.stream;
   float *x = m.x.get<float>(), *h = m.h.get<float>(), *tmp = m.tmp.get<float>();
   cuda::embedding_bf16(m.embed.get<uint16_t>(), m.ids.get<int32_t>(), T, H, x, s);
@@ -261,19 +314,13 @@ Logits CudaModel::forward(const Batch& batch) {
     m.matmul(L.down, m.gate.get<float>(), T, tmp);
     cuda::add_inplace(x, tmp, T * H, s);
   }
-  Logits out;
-  out.rows = P;
-  out.vocab = c.vocab_size;
   if (P > 0) {
     cuda::gather_rows(x, m.pick_rows.get<int32_t>(), P, H, m.picked.get<float>(), s);
     cuda::rmsnorm(m.picked.get<float>(), m.final_norm.get<float>(), float(c.rms_norm_eps), P, H, m.picked.get<float>(), s);
     m.matmul(m.lm_head, m.picked.get<float>(), P, m.logits.get<float>(),
              m.lm_head_tied ? m.embed.get<uint16_t>() : nullptr);
-    out.data.resize(size_t(P * c.vocab_size));
-    SUNBAE_CUDA_CHECK(cudaMemcpyAsync(out.data.data(), m.logits.get(), out.data.size() * 4, cudaMemcpyDeviceToHost, s));
   }
-  SUNBAE_CUDA_CHECK(cudaStreamSynchronize(s));
-  return out;
 }
+
 
 }  // namespace sunbae::model

@@ -22,8 +22,10 @@ class CudaModel {
   const Model& host() const;
   kv::KVLayout kv_layout() const;
   GpuMemoryReport memory() const;
-  // As Model::forward, with the KV cache on the GPU.
+  // As Model::forward, with the KV cache on the GPU. Steps of up to 8 tokens (decode) replay a
+  // CUDA graph captured once per (tokens, logit rows): one launch for the whole step.
   Logits forward(const Batch& batch);
+  void set_use_graphs(bool on);
 
  private:
   struct Impl;
