@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   add("generate", "Generate tokens from a prompt", sunbae::app::add_generate);
   add("bench", "Measure prefill and decode speed and peak memory", sunbae::app::add_bench);
   add("chat-template", "Render a conversation with the model's chat template", sunbae::app::add_chat_template);
+  add("tokenize", "Encode text (or a JSONL batch) to token ids, or decode ids", sunbae::app::add_tokenize);
+  add("bench-tokenizer", "Encoding throughput on a JSONL corpus", sunbae::app::add_bench_tokenizer);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -39,6 +39,11 @@ class Tokenizer {
   virtual const std::string& chat_template() const = 0;
   virtual const std::optional<std::string>& bos_token() const = 0;
   virtual const std::optional<std::string>& eos_token() const = 0;
+
+  // Whether decoding a recent window of ids and taking the new tail reproduces decode() of the
+  // whole sequence (true for every decoder in the supported files; false e.g. for a Strip that
+  // removes trailing text). IncrementalDetokenizer decodes everything each step when false.
+  virtual bool decodes_by_window() const { return true; }
 };
 
 // Streaming decode: feed ids one by one; each call returns only text that is complete UTF-8
@@ -56,6 +61,7 @@ class IncrementalDetokenizer {
   std::vector<int32_t> ids_;
   size_t prefix_offset_ = 0;  // ids before this are fully emitted and never re-decoded
   size_t read_offset_ = 0;    // ids before this have had their text emitted
+  size_t emitted_ = 0;        // bytes returned so far
 };
 
 }  // namespace sunbae::tok
