@@ -4,7 +4,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdio>
-#include <queue>
+#include <functional>
 
 #include "tokenizer/byte_level.h"
 #include "tokenizer/json_util.h"
@@ -28,12 +28,12 @@ std::atomic<uint64_t> g_next_instance{1};
 }  // namespace
 
 // A per-thread word -> ids cache: open addressing over arenas, emptied wholesale when full so
-// memory stays bounded whatever the input.
+// memory stays bounded whatever the input. Slots are 16 bytes so the hot part stays in cache.
 struct Bpe::Cache {
   struct Slot {
-    uint64_t hash = 0;
-    uint32_t key_off = 0, key_len = 0, val_off = 0, val_len = 0;
-    bool used = false;
+    uint32_t tag = 0;  // high half of the hash; 0 marks an empty slot
+    uint32_t key_off = 0, val_off = 0;
+    uint16_t key_len = 0, val_len = 0;
   };
   static constexpr size_t kSlots = size_t(1) << 16;
   static constexpr size_t kMaxEntries = kSlots / 2;
@@ -43,17 +43,20 @@ struct Bpe::Cache {
   std::vector<int32_t> vals;
   size_t count = 0;
 
+  static uint32_t tag_of(uint64_t h) { return uint32_t(h >> 32) | 1; }
   const Slot* find(std::string_view key, uint64_t h) const {
+    const uint32_t tag = tag_of(h);
     size_t i = h & (kSlots - 1);
-    while (slots[i].used) {
+    while (slots[i].tag) {
       const Slot& s = slots[i];
-      if (s.hash == h && s.key_len == key.size() && std::memcmp(keys.data() + s.key_off, key.data(), key.size()) == 0)
+      if (s.tag == tag && s.key_len == key.size() && std::memcmp(keys.data() + s.key_off, key.data(), key.size()) == 0)
         return &s;
       i = (i + 1) & (kSlots - 1);
     }
     return nullptr;
   }
   void insert(std::string_view key, uint64_t h, const int32_t* ids, size_t n) {
+    if (key.size() > UINT16_MAX || n > UINT16_MAX) return;
     if (count >= kMaxEntries || keys.size() + key.size() > kMaxKeyBytes) {
       std::fill(slots.begin(), slots.end(), Slot{});
       keys.clear();
@@ -61,14 +64,13 @@ struct Bpe::Cache {
       count = 0;
     }
     size_t i = h & (kSlots - 1);
-    while (slots[i].used) i = (i + 1) & (kSlots - 1);
+    while (slots[i].tag) i = (i + 1) & (kSlots - 1);
     Slot& s = slots[i];
-    s.used = true;
-    s.hash = h;
+    s.tag = tag_of(h);
     s.key_off = uint32_t(keys.size());
-    s.key_len = uint32_t(key.size());
+    s.key_len = uint16_t(key.size());
     s.val_off = uint32_t(vals.size());
-    s.val_len = uint32_t(n);
+    s.val_len = uint16_t(n);
     keys.append(key);
     vals.insert(vals.end(), ids, ids + n);
     ++count;
@@ -146,6 +148,8 @@ Bpe::Bpe(const json& m, std::string_view what_in) : instance_id_(g_next_instance
   int32_t rank = 0;
   std::string_view a, b;
   std::string merged;
+  constexpr std::string_view kMeta = "\xE2\x96\x81";  // ▁
+  bool crosses_metaspace = false;
   for (size_t i = 0; i < merges.size(); ++i) {
     const json& e = merges[i];
     if (e.is_string()) {
@@ -174,7 +178,11 @@ Bpe::Bpe(const json& m, std::string_view what_in) : instance_id_(g_next_instance
     if (im < 0) fail(what, ": merges[", i, "] result '", merged, "' is not in the vocabulary");
     merges_.insert_or_assign(ia, ib, PairMap::Value{rank, im});
     ++rank;
+    if (b.substr(0, kMeta.size()) == kMeta && (a.size() < kMeta.size() || a.substr(a.size() - kMeta.size()) != kMeta))
+      crosses_metaspace = true;
   }
+  // ignore_merges applies to the whole word only, and the cache could not tell a part from a word.
+  cut_at_metaspace_ = !crosses_metaspace && !has_prefix_ && !has_suffix_ && !ignore_merges_ && vocab_.find(kMeta) >= 0;
 
   if (byte_fallback_) {
     byte_fallback_ids_.assign(256, -1);
@@ -290,6 +298,7 @@ void Bpe::merge(std::vector<int32_t>& syms) const {
     rank[i] = v ? v->rank : kNoMerge;
     nid[i] = v ? v->id : -1;
   };
+  for (size_t i = 0; i + 1 < n; ++i) merges_.prefetch(syms[i], syms[i + 1]);
   for (size_t i = 0; i + 1 < n; ++i) pair_at(i);
   while (n > 1) {
     size_t best = 0;
@@ -311,63 +320,83 @@ void Bpe::merge(std::vector<int32_t>& syms) const {
 }
 
 void Bpe::merge_long(std::vector<int32_t>& syms) const {
-  // tokenizers' Word::merge_all: a min-heap on (rank, position) over a linked list of symbols;
-  // stale entries are recognised by their pair no longer producing the same merged id.
+  // tokenizers' Word::merge_all: a min-heap on (rank, position) over a linked list of symbols.
+  // An entry is stale once either symbol of its pair has changed; tokenizers detects that by
+  // the pair no longer producing the same merged id, which is the same thing (a symbol only
+  // changes by growing, and a longer pair cannot spell the same token from the same start).
   struct Sym {
     int32_t id;
     int32_t prev, next;
-    bool alive;
   };
   struct Entry {
-    int32_t rank;
-    int32_t pos;
-    int32_t new_id;
+    int32_t rank, pos, left, right, new_id;
     bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
-  const int32_t n = int32_t(syms.size());
-  std::vector<Sym> s(static_cast<size_t>(n));
-  for (int32_t i = 0; i < n; ++i) s[size_t(i)] = Sym{syms[size_t(i)], i - 1, i + 1 < n ? i + 1 : -1, true};
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> q;
-  for (int32_t i = 0; i + 1 < n; ++i)
-    if (const auto* v = merges_.find(s[size_t(i)].id, s[size_t(i + 1)].id)) q.push(Entry{v->rank, i, v->id});
-  while (!q.empty()) {
-    const Entry top = q.top();
-    q.pop();
+  thread_local std::vector<Sym> s;
+  thread_local std::vector<Entry> heap;
+  const auto n = int32_t(syms.size());
+  s.resize(size_t(n));
+  heap.clear();
+  for (int32_t i = 0; i < n; ++i) s[size_t(i)] = Sym{syms[size_t(i)], i - 1, i + 1 < n ? i + 1 : -1};
+  // The first lookups all miss the cache: issue them together.
+  for (int32_t i = 0; i + 1 < n; ++i) merges_.prefetch(s[size_t(i)].id, s[size_t(i + 1)].id);
+  for (int32_t i = 0; i + 1 < n; ++i) {
+    const int32_t a = s[size_t(i)].id, b = s[size_t(i + 1)].id;
+    if (const auto* v = merges_.find(a, b)) heap.push_back(Entry{v->rank, i, a, b, v->id});
+  }
+  const auto cmp = std::greater<Entry>();
+  std::make_heap(heap.begin(), heap.end(), cmp);
+  auto push = [&](int32_t pos, int32_t a, int32_t b) {
+    if (const auto* v = merges_.find(a, b)) {
+      heap.push_back(Entry{v->rank, pos, a, b, v->id});
+      std::push_heap(heap.begin(), heap.end(), cmp);
+    }
+  };
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), cmp);
+    const Entry top = heap.back();
+    heap.pop_back();
     Sym& cur = s[size_t(top.pos)];
-    if (!cur.alive || cur.next < 0) continue;
+    if (cur.id != top.left || cur.next < 0) continue;  // removed (-1) or changed
     Sym& right = s[size_t(cur.next)];
-    const auto* v = merges_.find(cur.id, right.id);
-    if (!v || v->id != top.new_id) continue;
+    if (right.id != top.right) continue;
     cur.id = top.new_id;
-    right.alive = false;
+    right.id = -1;
     cur.next = right.next;
     if (right.next >= 0) s[size_t(right.next)].prev = top.pos;
-    if (cur.prev >= 0)
-      if (const auto* pv = merges_.find(s[size_t(cur.prev)].id, cur.id)) q.push(Entry{pv->rank, cur.prev, pv->id});
-    if (cur.next >= 0)
-      if (const auto* nv = merges_.find(cur.id, s[size_t(cur.next)].id)) q.push(Entry{nv->rank, top.pos, nv->id});
+    if (cur.prev >= 0) push(cur.prev, s[size_t(cur.prev)].id, cur.id);
+    if (cur.next >= 0) push(top.pos, cur.id, s[size_t(cur.next)].id);
   }
   size_t k = 0;
   for (int32_t i = 0; i < n; ++i)
-    if (s[size_t(i)].alive) syms[k++] = s[size_t(i)].id;
+    if (s[size_t(i)].id >= 0) syms[k++] = s[size_t(i)].id;
   syms.resize(k);
 }
 
 void Bpe::tokenize(std::string_view word, std::vector<int32_t>& out) const {
   if (word.empty()) return;
-  if (ignore_merges_) {
-    const int32_t id = byte_level_ ? raw_vocab_.find(word) : vocab_.find(word);
-    if (id >= 0) {
-      out.push_back(id);
-      return;
-    }
+  if (!cut_at_metaspace_ || byte_level_ || word.size() < kMaxCachedWord)
+    return tokenize_part(word, hash_bytes(word.data(), word.size()), out);
+  // A long SentencePiece-style word (a whole line without pre-tokenizer): merged part by part.
+  constexpr std::string_view kMeta = "\xE2\x96\x81";
+  size_t start = 0;
+  for (size_t pos = word.find(kMeta, 1); pos != std::string_view::npos; pos = word.find(kMeta, pos + kMeta.size())) {
+    if (pos >= kMeta.size() && word.compare(pos - kMeta.size(), kMeta.size(), kMeta) == 0) continue;  // in a ▁ run
+    const std::string_view part = word.substr(start, pos - start);
+    tokenize_part(part, hash_bytes(part.data(), part.size()), out);
+    start = pos;
   }
+  const std::string_view last = word.substr(start);
+  tokenize_part(last, hash_bytes(last.data(), last.size()), out);
+}
+
+void Bpe::tokenize_part(std::string_view word, uint64_t h, std::vector<int32_t>& out) const {
+  // The small per-thread cache first: it also remembers ignore_merges hits, sparing a probe of
+  // the whole vocabulary for every frequent word.
   const bool cacheable = word.size() < kMaxCachedWord;
-  uint64_t h = 0;
   Cache* cache = nullptr;
   if (cacheable) {
     cache = &thread_cache();
-    h = hash_bytes(word.data(), word.size());
     if (const Cache::Slot* hit = cache->find(word, h)) {
       out.insert(out.end(), cache->vals.begin() + hit->val_off, cache->vals.begin() + hit->val_off + hit->val_len);
       return;
@@ -375,16 +404,21 @@ void Bpe::tokenize(std::string_view word, std::vector<int32_t>& out) const {
   }
   thread_local std::vector<int32_t> syms;
   syms.clear();
-  if (byte_level_ && !has_prefix_ && !has_suffix_) {
+  const int32_t whole = ignore_merges_ ? (byte_level_ ? raw_vocab_.find(word, h) : vocab_.find(word, h)) : -1;
+  if (whole >= 0) {
+    syms.push_back(whole);
+  } else if (byte_level_ && !has_prefix_ && !has_suffix_) {
     byte_symbols(word, syms);
+    merge(syms);
   } else if (byte_level_) {
     std::string mapped;
     byte_level::map_bytes(word, mapped);
     word_symbols(mapped, syms);
+    merge(syms);
   } else {
     word_symbols(word, syms);
+    merge(syms);
   }
-  merge(syms);
   out.insert(out.end(), syms.begin(), syms.end());
   if (cacheable) cache->insert(word, h, syms.data(), syms.size());
 }

@@ -46,6 +46,7 @@ class Bpe {
   void byte_symbols(std::string_view raw, std::vector<int32_t>& syms) const;
   void merge(std::vector<int32_t>& syms) const;
   void merge_long(std::vector<int32_t>& syms) const;
+  void tokenize_part(std::string_view word, uint64_t h, std::vector<int32_t>& out) const;
 
   StrIdMap vocab_;
   std::vector<std::string> id_to_token_;
@@ -56,6 +57,10 @@ class Bpe {
   std::string prefix_, suffix_;  // continuing_subword_prefix / end_of_word_suffix
   bool has_prefix_ = false, has_suffix_ = false;
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;
+  // SentencePiece-style vocabularies never merge a symbol into a following "▁" (no merge has a
+  // left side not ending in ▁ and a right side starting with it), so a long word can be cut
+  // before each such ▁ and its parts merged (and cached) on their own: same result.
+  bool cut_at_metaspace_ = false;
   std::vector<int32_t> byte_fallback_ids_;  // <0xNN> ids, -1 where missing
   std::vector<int32_t> bmp_ids_;            // id of each BMP character alone, -1 if none (no prefix/suffix)
 

@@ -15,8 +15,6 @@ namespace sunbae::tok::jsonu {
 
 using json = nlohmann::json;
 
-inline const char* type_name(const json& j) { return j.type_name(); }
-
 inline void require_object(const json& j, std::string_view what) {
   if (!j.is_object()) fail(what, ": expected a JSON object, found ", j.type_name());
 }

@@ -3,8 +3,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <vector>
 
 #include "core/error.h"
 #include "tokenizer/unicode.h"
@@ -53,8 +55,9 @@ constexpr const char* kWordBody = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{B2}\\x
 
 // Class items for code points PCRE2's Unicode 14 tables leave unassigned but Oniguruma (Unicode
 // 16) puts in `category` (one letter for a group: "L" = Lu Ll Lt Lm Lo), e.g. the 2022+ emoji.
-std::string newer_items(std::string_view category) {
+std::string newer_items(std::string_view category, bool newer) {
   std::string out;
+  if (!newer) return out;
   char buf[32];
   for (size_t k = 0; k < unicode_tables::kRegexCategories_size; ++k) {
     const auto& c = unicode_tables::kRegexCategories[k];
@@ -68,8 +71,9 @@ std::string newer_items(std::string_view category) {
   return out;
 }
 
-std::string word_items() {
+std::string word_items(bool newer) {
   std::string out = kWordBody;
+  if (!newer) return out;
   char buf[32];
   for (size_t r = 0; r < unicode_tables::kRegexWord_size; ++r) {
     std::snprintf(buf, sizeof buf, "\\x{%X}-\\x{%X}", unicode_tables::kRegexWord[r].lo, unicode_tables::kRegexWord[r].hi);
@@ -108,7 +112,7 @@ std::string Regex::escape(std::string_view literal) {
   return out;
 }
 
-std::string Regex::translate_oniguruma(std::string_view p, std::string_view what) {
+std::string Regex::translate_oniguruma(std::string_view p, std::string_view what, bool newer) {
   std::string out;
   out.reserve(p.size() + 16);
   bool in_class = false;
@@ -126,15 +130,15 @@ std::string Regex::translate_oniguruma(std::string_view p, std::string_view what
         case 's': out += "\\p{WSpace}"; break;
         case 'S': out += "\\P{WSpace}"; break;
         case 'w':
-          out += in_class ? word_items() : bracket(word_items());
+          out += in_class ? word_items(newer) : bracket(word_items(newer));
           break;
         case 'W':
           if (in_class) unsupported("\\W inside a character class");
-          out += bracket(word_items(), true);
+          out += bracket(word_items(newer), true);
           break;
         case 'd':
         case 'D': {
-          const std::string items = "\\p{Nd}" + newer_items("Nd");
+          const std::string items = "\\p{Nd}" + newer_items("Nd", newer);
           if (in_class && e == 'D') unsupported("\\D inside a character class");
           out += in_class ? items : bracket(items, e == 'D');
           break;
@@ -158,7 +162,7 @@ std::string Regex::translate_oniguruma(std::string_view p, std::string_view what
             negated = !negated;
             bare.erase(0, 1);
           }
-          const std::string extra = is_category_name(bare) ? newer_items(bare) : std::string();
+          const std::string extra = is_category_name(bare) ? newer_items(bare, newer) : std::string();
           const std::string prop = "\\p{" + bare + "}";
           if (extra.empty()) {
             out += negated ? "\\P{" : "\\p{";
@@ -182,7 +186,7 @@ std::string Regex::translate_oniguruma(std::string_view p, std::string_view what
             break;
           }
           // Word boundaries over Oniguruma's \w, which PCRE2's own \b does not share.
-          const std::string w = bracket(word_items());
+          const std::string w = bracket(word_items(newer));
           out += e == 'b' ? "(?:(?<=" + w + ")(?!" + w + ")|(?<!" + w + ")(?=" + w + "))"
                           : "(?:(?<=" + w + ")(?=" + w + ")|(?<!" + w + ")(?!" + w + "))";
           break;
@@ -277,50 +281,113 @@ std::string Regex::translate_oniguruma(std::string_view p, std::string_view what
   return out;
 }
 
-Regex::Regex(std::string_view pattern, Syntax syntax, std::string_view what) {
-  if (!unicode::is_valid_utf8(pattern)) fail(what, ": regex pattern is not valid UTF-8");
-  pcre_pattern_ = syntax == Syntax::Oniguruma ? translate_oniguruma(pattern, what) : std::string(pattern);
+namespace {
+
+void* compile(const std::string& pcre_pattern, bool multiline, std::string_view original, std::string_view what,
+              bool& jit) {
   pcre2_compile_context* cc = pcre2_compile_context_create(nullptr);
   pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
   int err = 0;
   PCRE2_SIZE off = 0;
-  // MULTILINE: Oniguruma's ^ and $ are line anchors.
-  const uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK |
-                        (syntax == Syntax::Oniguruma ? PCRE2_MULTILINE : 0);
-  auto* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pcre_pattern_.data()), pcre_pattern_.size(),
-                             opts, &err, &off, cc);
+  const uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK | (multiline ? PCRE2_MULTILINE : 0);
+  auto* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pcre_pattern.data()), pcre_pattern.size(), opts, &err,
+                             &off, cc);
   pcre2_compile_context_free(cc);
-  if (!code)
-    fail(what, ": invalid regex /", std::string(pattern), "/ at offset ", off, ": ", pcre_error(err));
-  jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
-  code_ = code;
+  if (!code) fail(what, ": invalid regex /", std::string(original), "/ at offset ", off, ": ", pcre_error(err));
+  jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+  return code;
 }
 
-Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
+// Code points some translated class gains over PCRE2's own tables (Unicode 15+): a bitmap for
+// the BMP, the sorted ranges beyond.
+struct NewerSet {
+  std::vector<uint64_t> bmp = std::vector<uint64_t>(0x10000 / 64);
+  std::vector<unicode_tables::CpRange> astral;
+  NewerSet() {
+    std::vector<unicode_tables::CpRange> all;
+    for (size_t k = 0; k < unicode_tables::kRegexCategories_size; ++k) {
+      const auto& c = unicode_tables::kRegexCategories[k];
+      all.insert(all.end(), c.ranges, c.ranges + c.size);
+    }
+    all.insert(all.end(), unicode_tables::kRegexWord, unicode_tables::kRegexWord + unicode_tables::kRegexWord_size);
+    for (const auto& r : all) {
+      for (uint32_t c = r.lo; c <= r.hi && c < 0x10000; ++c) bmp[c >> 6] |= uint64_t(1) << (c & 63);
+      if (r.hi >= 0x10000) astral.push_back({std::max<uint32_t>(r.lo, 0x10000), r.hi});
+    }
+    std::sort(astral.begin(), astral.end(), [](const auto& a, const auto& b) { return a.lo < b.lo; });
+    // Merge overlaps so in_ranges' binary search stays valid.
+    std::vector<unicode_tables::CpRange> merged;
+    for (const auto& r : astral) {
+      if (!merged.empty() && r.lo <= merged.back().hi + 1)
+        merged.back().hi = std::max(merged.back().hi, r.hi);
+      else
+        merged.push_back(r);
+    }
+    astral.swap(merged);
+  }
+  bool contains(uint32_t c) const {
+    if (c < 0x10000) return (bmp[c >> 6] >> (c & 63)) & 1;
+    return unicode_tables::in_ranges(astral.data(), astral.size(), c);
+  }
+};
+
+const NewerSet& newer_set() {
+  static const NewerSet s;
+  return s;
+}
+
+}  // namespace
+
+Regex::Regex(std::string_view pattern, Syntax syntax, std::string_view what) {
+  if (!unicode::is_valid_utf8(pattern)) fail(what, ": regex pattern is not valid UTF-8");
+  const bool onig = syntax == Syntax::Oniguruma;
+  pcre_pattern_ = onig ? translate_oniguruma(pattern, what, true) : std::string(pattern);
+  code_ = compile(pcre_pattern_, onig, pattern, what, jit_);
+  if (onig) {
+    // The same pattern without the Unicode 15+ additions, for the (usual) text that has none of
+    // those characters: PCRE2 matches its own property tables faster than long class lists.
+    const std::string plain = translate_oniguruma(pattern, what, false);
+    if (plain != pcre_pattern_) plain_code_ = compile(plain, true, pattern, what, plain_jit_);
+  }
+}
+
+Regex::~Regex() {
+  pcre2_code_free(static_cast<pcre2_code*>(code_));
+  if (plain_code_) pcre2_code_free(static_cast<pcre2_code*>(plain_code_));
+}
+
+Regex::Code Regex::pick(std::string_view text) const {
+  if (!plain_code_) return Code{code_, jit_};
+  const NewerSet& newer = newer_set();
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    // Every such character is U+0800 or above: three or four bytes.
+    if (p[i] < 0xE0) {
+      ++i;
+      continue;
+    }
+    if (newer.contains(unicode::next_cp(text, i))) return Code{code_, jit_};
+  }
+  return Code{plain_code_, plain_jit_};
+}
 
 size_t Regex::char_len_at(std::string_view text, size_t i) { return unicode::utf8_len(uint8_t(text[i])); }
 
 bool Regex::find(std::string_view text, size_t from, size_t& start, size_t& end) const {
+  return find_with(pick(text), text, from, start, end);
+}
+
+bool Regex::find_with(Code c, std::string_view text, size_t from, size_t& start, size_t& end) const {
   ThreadMatch& tm = thread_match();
-  auto* code = static_cast<pcre2_code*>(code_);
+  auto* code = static_cast<pcre2_code*>(c.code);
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  const int rc = jit_ ? pcre2_jit_match(code, subject, text.size(), from, 0, tm.md, tm.mc)
-                      : pcre2_match(code, subject, text.size(), from, PCRE2_NO_UTF_CHECK, tm.md, tm.mc);
+  const int rc = c.jit ? pcre2_jit_match(code, subject, text.size(), from, 0, tm.md, tm.mc)
+                       : pcre2_match(code, subject, text.size(), from, PCRE2_NO_UTF_CHECK, tm.md, tm.mc);
   if (rc == PCRE2_ERROR_NOMATCH) return false;
   if (rc < 0) fail("regex /", pcre_pattern_, "/: match failed: ", pcre_error(rc));
   const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(tm.md);
   start = ov[0];
   end = ov[1];
-  return true;
-}
-
-bool Regex::matches_at(std::string_view text, size_t pos) const {
-  ThreadMatch& tm = thread_match();
-  auto* code = static_cast<pcre2_code*>(code_);
-  const int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos,
-                             PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, tm.md, tm.mc);
-  if (rc == PCRE2_ERROR_NOMATCH) return false;
-  if (rc < 0) fail("regex /", pcre_pattern_, "/: match failed: ", pcre_error(rc));
   return true;
 }
 

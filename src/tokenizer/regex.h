@@ -1,7 +1,8 @@
 #pragma once
 // PCRE2 (UTF + UCP, JIT) standing in for the Oniguruma regexes of Hugging Face `tokenizers`.
-// Patterns written for Oniguruma are translated where the two dialects differ (\s, \w, \h,
-// ^/$ as line anchors, {,n}); constructs with no faithful translation are an Error at load.
+// Patterns written for Oniguruma are translated where the two dialects differ (\s, \w, \b, \h,
+// ^/$ as line anchors, {,n}, and Unicode 15-16 code points PCRE2's tables lack); constructs with
+// no faithful translation are an Error at load.
 // A compiled Regex is immutable and safe to use from many threads: match data lives per thread.
 #include <cstddef>
 #include <memory>
@@ -24,18 +25,17 @@ class Regex {
   // First match starting at or after `from`; text must be valid UTF-8 and `from` a character
   // boundary.
   bool find(std::string_view text, size_t from, size_t& start, size_t& end) const;
-  // Whether the pattern matches starting exactly at `pos`.
-  bool matches_at(std::string_view text, size_t pos) const;
 
   // Every match in order as the `onig` crate's find_iter yields them: an empty match where the
   // previous match ended is skipped by advancing one character. f(start, end).
   template <class F>
   void for_each_match(std::string_view text, F&& f) const {
+    const Code code = pick(text);
     size_t last_end = 0;
     size_t last_match_end = std::string_view::npos;
     while (last_end <= text.size()) {
       size_t s, e;
-      if (!find(text, last_end, s, e)) return;
+      if (!find_with(code, text, last_end, s, e)) return;
       if (s == e && last_match_end == e) {
         last_end += last_end < text.size() ? char_len_at(text, last_end) : 1;
         continue;
@@ -50,15 +50,26 @@ class Regex {
   const std::string& compiled_pattern() const { return pcre_pattern_; }
 
   // Oniguruma pattern -> PCRE2 pattern; throws Error naming `what` for unsupported syntax.
-  static std::string translate_oniguruma(std::string_view pattern, std::string_view what);
+  // `newer` adds to Unicode classes the code points Oniguruma assigns beyond PCRE2's Unicode 14.
+  static std::string translate_oniguruma(std::string_view pattern, std::string_view what, bool newer = true);
   // `regex::escape`: the pattern that matches `literal` exactly.
   static std::string escape(std::string_view literal);
 
  private:
+  struct Code {
+    void* code;  // pcre2_code_8*
+    bool jit;
+  };
+  // The compiled pattern to run on `text`: the plain one unless text has a character that only
+  // the full one classifies right.
+  Code pick(std::string_view text) const;
+  bool find_with(Code code, std::string_view text, size_t from, size_t& start, size_t& end) const;
   static size_t char_len_at(std::string_view text, size_t i);
   std::string pcre_pattern_;
-  void* code_ = nullptr;  // pcre2_code_8*
+  void* code_ = nullptr;  // pcre2_code_8*, the full translation
   bool jit_ = false;
+  void* plain_code_ = nullptr;  // without Unicode 15+ additions; null when they change nothing
+  bool plain_jit_ = false;
 };
 
 // The {"String": ...} / {"Regex": ...} pattern of Split, Replace (normalizer and decoder).

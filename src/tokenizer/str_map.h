@@ -149,6 +149,9 @@ class PairMap {
 
   size_t size() const { return size_; }
 
+  // Starts loading the slot of (a, b) so a later find() does not wait for memory.
+  void prefetch(int32_t a, int32_t b) const { __builtin_prefetch(&slots_[slot_of(pack(a, b))]); }
+
  private:
   static constexpr uint64_t kEmpty = ~uint64_t(0);
   struct Slot {

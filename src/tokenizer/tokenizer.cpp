@@ -1,5 +1,6 @@
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/error.h"
@@ -237,10 +238,10 @@ std::vector<int32_t> HfTokenizer::encode(std::string_view text, bool add_special
       if (piece.empty()) continue;
     }
     // tokenizers always cuts the normalized text again for normalized added tokens (into one part
-    // when there are none), so its start is wherever its first character came from.
-    const Piece where = sub_piece(Piece{0, uint32_t(piece.size()), first, zero_len}, 0, uint32_t(piece.size()));
+    // when there are none), so each part starts wherever its first character came from.
+    const Piece whole{0, uint32_t(piece.size()), first, zero_len};
     if (!added_->has_normalized()) {
-      tokenize_text(piece, where, ws, ids);
+      tokenize_text(piece, sub_piece(whole, 0, whole.end), ws, ids);
       continue;
     }
     ws.norm_segments.clear();
@@ -249,7 +250,7 @@ std::vector<int32_t> HfTokenizer::encode(std::string_view text, bool add_special
       if (n.id >= 0)
         ids.push_back(n.id);
       else if (n.end > n.begin)
-        tokenize_text(piece.substr(n.begin, n.end - n.begin), sub_piece(where, uint32_t(n.begin), uint32_t(n.end)), ws,
+        tokenize_text(piece.substr(n.begin, n.end - n.begin), sub_piece(whole, uint32_t(n.begin), uint32_t(n.end)), ws,
                       ids);
     }
   }

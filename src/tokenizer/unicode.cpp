@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include <utf8proc.h>
 
@@ -178,20 +179,55 @@ bool normalization_unknown(uint32_t c) {
                                                   unicode_tables::kNormalizationUnknown_size, c);
 }
 
+// Per-character flags for the normalization fast path.
+enum : uint8_t {
+  kNfcInert = 1,   // NFC leaves it and its neighbours alone: ccc 0, unchanged by NFC on its own,
+                   // never the second half of a composition
+  kNfkcInert = 2,  // the same for NFKC
+  kUnknown = 4,    // see normalization_unknown
+};
+
+uint8_t normalization_flags(uint32_t c) {
+  uint8_t f = normalization_unknown(c) ? kUnknown : 0;
+  const utf8proc_property_t* p = utf8proc_get_property(utf8proc_int32_t(c));
+  const bool hangul_vt = (c >= 0x1161 && c <= 0x1175) || (c >= 0x11A8 && c <= 0x11C2);
+  const bool second = p->comb_index != UINT16_MAX && p->comb_index >= 0x8000;
+  if (p->combining_class != 0 || second || hangul_vt) return f;
+  if (p->decomp_seqindex == UINT16_MAX) return f | kNfcInert | kNfkcInert;  // nothing to decompose
+  const std::string one = to_utf8(c);
+  if (utf8proc_normalize(one, NormForm::NFC) == one) f |= kNfcInert;
+  if (utf8proc_normalize(one, NormForm::NFKC) == one) f |= kNfkcInert;
+  return f;
+}
+
+const std::vector<uint8_t>& bmp_flags() {
+  static const std::vector<uint8_t> t = [] {
+    std::vector<uint8_t> v(0x10000);
+    for (uint32_t c = 0; c < 0x10000; ++c) v[c] = (c >= 0xD800 && c < 0xE000) ? 0 : normalization_flags(c);
+    return v;
+  }();
+  return t;
+}
+
 }  // namespace
 
 std::string normalize(std::string_view s, NormForm form) {
-  // Below U+0300 nothing decomposes or combines under NFC... except what NFKC folds (e.g.
-  // U+00A0, U+00B2), so only NFC gets the wide shortcut.
-  bool ascii = true, unknown = false;
-  uint32_t max_cp = 0;
+  // Text made only of characters the form leaves alone (ASCII, most Hangul syllables and CJK
+  // under NFC) is returned as is without a trip through utf8proc.
+  const uint8_t need = form == NormForm::NFC ? kNfcInert : form == NormForm::NFKC ? kNfkcInert : 0;
+  const auto& bmp = bmp_flags();
+  bool inert = true, unknown = false;
   for (size_t i = 0; i < s.size();) {
+    if (uint8_t(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     const uint32_t c = next_cp(s, i);
-    if (c >= 0x80) ascii = false;
-    if (c > max_cp) max_cp = c;
-    unknown = unknown || normalization_unknown(c);
+    const uint8_t f = c < 0x10000 ? bmp[c] : normalization_flags(c);
+    inert = inert && need && (f & need);
+    unknown = unknown || (f & kUnknown);
   }
-  if (ascii || (form == NormForm::NFC && max_cp < 0x300)) return std::string(s);
+  if (inert) return std::string(s);
   if (!unknown) return utf8proc_normalize(s, form);
   // tokenizers' normalization tables predate some characters utf8proc knows; to it they are
   // unassigned starters that nothing reorders or composes across, so the text between them is

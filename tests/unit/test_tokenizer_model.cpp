@@ -137,6 +137,28 @@ TEST(TokenizerBpe, IgnoreMerges) {
   EXPECT_EQ(t->encode("abdd", false), (Ids{5, 4, 4}));
 }
 
+TEST(TokenizerBpe, LongSentencePieceLines) {
+  // No pre-tokenizer: a whole line is one word. Without merges into a following "▁" it is merged
+  // part by part; with one ("b ▁") it must be merged as a whole. Ids from tokenizers.
+  json j = tiny_bpe();
+  j["normalizer"] = json::parse(R"({"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"▁"},
+      {"type":"Replace","pattern":{"String":" "},"content":"▁"}]})");
+  j["model"]["vocab"] = json{{"▁", 0}, {"a", 1}, {"b", 2}, {"▁a", 3}, {"ab", 4}, {"b▁", 5}, {"▁ab", 6}};
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += i ? " ab" : "ab";
+  text += " ba";
+  j["model"]["merges"] = {"a b", "▁ a", "▁a b"};
+  Ids expect;
+  for (int i = 0; i < 100; ++i) expect.insert(expect.end(), {0, 4});
+  expect.insert(expect.end(), {0, 2, 1});
+  EXPECT_EQ(make(j)->encode(text, false), expect);
+  j["model"]["merges"] = {"b ▁", "a b", "▁ a", "▁a b"};
+  Ids expect2 = {3};
+  for (int i = 0; i < 99; ++i) expect2.insert(expect2.end(), {5, 1});
+  expect2.insert(expect2.end(), {5, 2, 1});
+  EXPECT_EQ(make(j)->encode(text, false), expect2);
+}
+
 TEST(TokenizerBpe, DropoutRefused) {
   json j = tiny_bpe();
   j["model"]["dropout"] = 0.1;

@@ -110,6 +110,17 @@ TEST(TokenizerRegex, OnigurumaClassesTranslate) {
   EXPECT_EQ(regex_matches(".", "a\nb\r"), (Strings{"a", "b", "\r"}));
 }
 
+TEST(TokenizerRegex, UnicodeNewerThanPcre2) {
+  // tokenizers' Oniguruma knows Unicode 16; PCRE2 10.42 stops at 14. 🪿 (15.0), 🫩 (16.0),
+  // CJK Extension H (15.0) and Garay (16.0) still land in the right classes.
+  EXPECT_EQ(regex_matches("\\p{S}+", "a\U0001FABF\U0001FAE9b"), (Strings{"\U0001FABF\U0001FAE9"}));
+  EXPECT_EQ(regex_matches("\\p{L}+", "1\U00031350\U00010D4A2"), (Strings{"\U00031350\U00010D4A"}));
+  EXPECT_EQ(regex_matches("[^\\s\\p{L}\\p{N}]+", "x\U0001FABF y"), (Strings{"\U0001FABF"}));
+  EXPECT_EQ(regex_matches("\\w+", "\U00031350 \U0001FABF"), (Strings{"\U00031350"}));
+  // Text without such characters takes the plain translation; same answers.
+  EXPECT_EQ(regex_matches("\\p{S}+", "a+b"), (Strings{"+"}));
+}
+
 TEST(TokenizerRegex, EmptyMatchesAdvanceLikeOnig) {
   // The onig crate skips an empty match right where the previous match ended.
   EXPECT_EQ(regex_matches("a*", "baac"), (Strings{"", "aa", ""}));
@@ -150,6 +161,19 @@ TEST(TokenizerNormalizer, EachType) {
   EXPECT_EQ(normalize(llama, "hi there"), "▁hi▁there");
   EXPECT_EQ(normalize(R"({"type":"Prepend","prepend":"▁"})", ""), "");
   EXPECT_EQ(Normalizer::from_json(json(nullptr), "n"), nullptr);
+}
+
+TEST(TokenizerNormalizer, UnicodeVersionsOfTokenizers) {
+  // tokenizers' normalization tables predate U+1DF6 (Unicode 10): to it the mark is an unknown
+  // starter, so nothing reorders or composes across it.
+  EXPECT_EQ(normalize(R"({"type":"NFC"})", "a\u1DF6\u0301"), "a\u1DF6\u0301");
+  EXPECT_EQ(normalize(R"({"type":"NFC"})", "a\u0301\u1DF6"), "\u00E1\u1DF6");
+  // Rust's lowercase knows the Unicode 16 case pairs.
+  EXPECT_EQ(normalize(R"({"type":"Lowercase"})", "\u1C89\uA7CB"), "\u1C8A\u0264");
+  EXPECT_EQ(pre_tokenize(R"({"type":"Digits","individual_digits":true})", "a\U00011DE0b"),
+            (Strings{"a", "\U00011DE0", "b"}));
+  // is_punc uses an old table: U+09FD (Unicode 10) is not punctuation to it.
+  EXPECT_EQ(pre_tokenize(R"({"type":"Punctuation"})", "a\u09FDb"), (Strings{"a\u09FDb"}));
 }
 
 TEST(TokenizerNormalizer, UnsupportedFailsLoudly) {

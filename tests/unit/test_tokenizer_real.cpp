@@ -130,6 +130,24 @@ TEST(TokenizerRealFiles, HarderStrings) {
   }
 }
 
+TEST(TokenizerRealFiles, CharactersNewerThanPcre2) {
+  // 🪿 🫎 (Unicode 15), 🫩 (16) and a CJK Extension H ideograph (15): tokenizers' Oniguruma knows
+  // them, PCRE2's Unicode 14 tables do not.
+  REQUIRE_SHARED_TOKENIZERS();
+  const std::string text = "Goose \U0001FABF, moose \U0001FACE, face \U0001FAE9! \U00031350 ok";
+  const std::map<std::string, Ids> want = {
+      {"llama3-instruct", {11087, 974, 11410, 103, 123, 11, 4647, 974, 11410, 104, 236, 11, 3663, 11410, 104, 102, 0,
+                           109697, 109, 235, 238, 5509}},
+      {"qwen3", {10850, 960, 11162, 103, 123, 11, 4544, 960, 11162, 104, 236, 11, 3579, 11162, 104, 102, 0, 220, 172, 109,
+                 235, 238, 5394}},
+      {"deepseek-v3", {5188, 863, 7351, 106, 126, 14, 4698, 863, 7351, 107, 239, 14, 4219, 7351, 107, 105, 3, 86387, 112,
+                       238, 241, 9109}},
+      {"gemma", {125953, 235248, 457, 376, 387, 408, 235269, 99120, 235248, 457, 376, 388, 359, 235269, 3142, 235248, 457,
+                 376, 388, 386, 235341, 235248, 457, 394, 358, 361, 4634}},
+  };
+  for (const auto& [name, ids] : want) EXPECT_EQ(tokenizer(name).encode(text, false), ids) << name;
+}
+
 TEST(TokenizerRealFiles, ConfigFields) {
   REQUIRE_SHARED_TOKENIZERS();
   EXPECT_EQ(tokenizer("llama3-instruct").bos_token(), "<|begin_of_text|>");
