@@ -94,7 +94,7 @@ struct CudaModel::Impl {
   void matmul(const GpuLinear& l, const float* in, int64_t M, float* out, const uint16_t* weight = nullptr) {
     const uint16_t* w = weight ? weight : l.w.get<uint16_t>();
     const float* bias = l.bias.size() ? l.bias.get<float>() : nullptr;
-    if (M <= cuda::kGemvMaxRows && l.in % 8 == 0) {
+    if (M <= 8 && l.in % 8 == 0) {
       cuda::gemv_bf16(in, int(M), w, bias, l.out, l.in, out, stream);
       return;
     }
@@ -246,7 +246,7 @@ Logits CudaModel::forward(const Batch& batch) {
   const int64_t freq_stride = dynamic ? half : 0;
 
   cudaStream_t s = m.stream;
-  const bool graph = m.use_graphs && T <= cuda::kGemvMaxRows;
+  const bool graph = m.use_graphs && T <= 8;
   if (graph) {
     auto it = m.graphs.find({T, P});
     if (it == m.graphs.end()) {
