@@ -29,12 +29,36 @@ int64_t peak_rss_kb() {
   return -1;
 }
 
+#ifdef SUNBAE_HAVE_CUDA
+void print_cuda_table(const nlohmann::ordered_json& j) {
+  std::printf("%s on %s: copy bandwidth %.0f GB/s, decode step reads %.0f MB -> floor %.1f tok/s at batch 1\n",
+              j["model"].get<std::string>().c_str(), j["gpu"].get<std::string>().c_str(), j["copy_gb_per_s"].get<double>(),
+              j["decode_step_mb"].get<double>(), j["decode_floor_tokens_per_s"].get<double>());
+  std::printf("| batch | TTFT(%ld) ms | prefill tok/s | decode tok/s | %% of floor | ctx | weights MB | KV MB | act MB | VRAM MB |\n",
+              long(j["prompt_tokens"].get<int64_t>()));
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& r : j["runs"]) {
+    if (r.contains("error")) {
+      std::printf("| %ld | error: %s |\n", long(r["batch"].get<int64_t>()), r["error"].get<std::string>().c_str());
+      continue;
+    }
+    const std::string pct = r.contains("decode_pct_of_floor") ? cat(std::lround(r["decode_pct_of_floor"].get<double>())) + "%" : "-";
+    std::printf("| %ld | %.1f | %.0f | %.1f | %s | %ld | %.0f | %.0f | %.0f | %.0f |\n", long(r["batch"].get<int64_t>()),
+                r["ttft_ms"].get<double>(), r["prefill_tokens_per_s"].get<double>(), r["decode_tokens_per_s"].get<double>(),
+                pct.c_str(), long(r["context_tokens"].get<int64_t>()), r["weights_mb"].get<double>(),
+                r["kv_cache_mb"].get<double>(), r["activations_mb"].get<double>(), r["device_vram_used_mb"].get<double>());
+  }
+}
+#endif
 }  // namespace
 
 Run add_bench(CLI::App& app) {
   struct Opts {
     std::string dir, shape, config, dtype = "bf16", json_out, device = "cpu";
-    int64_t prompt = 128, gen = 32, layers = 0, threads = 0, bandwidth_mib = 1024;
+    int64_t prompt = 128, gen = 32, layers = 0, threads = 0, bandwidth_mib = 1024, context = 4096;
+    std::vector<int64_t> batches = {1, 16, 64};
+    double gpu_memory_mb = 0;
+    bool print_config = false;
   };
   auto o = std::make_shared<Opts>();
   auto* src = app.add_option_group("model", "what to run (one of)");
@@ -52,11 +76,23 @@ Run add_bench(CLI::App& app) {
   app.add_option("--bandwidth-mib", o->bandwidth_mib, "Buffer size of the memory-bandwidth probe")
       ->check(CLI::Range(16, 1 << 16))->capture_default_str();
   app.add_option("--device", o->device, "Backend")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  app.add_option("--batch", o->batches, "CUDA: decode batch sizes to time")->delimiter(',')->capture_default_str();
+  app.add_option("--context", o->context, "CUDA: KV capacity of the batch-1 run, in tokens")->capture_default_str();
+  app.add_option("--gpu-memory", o->gpu_memory_mb,
+                 "CUDA: MB of GPU memory to use in all (imitates a smaller card); 0: 90% of free")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--print-config", o->print_config,
+               "Print the config.json of --shape and exit (for bench/transformers_bench.py)");
   app.add_option("--json", o->json_out, "Also write the results as JSON to this file");
   return [o] {
 #ifndef SUNBAE_HAVE_CUDA
     SUNBAE_CHECK(o->device == "cpu", "--device cuda: this build has no CUDA backend (configure with -DSUNBAE_CUDA=ON)");
 #endif
+    if (o->print_config) {
+      SUNBAE_CHECK(!o->shape.empty(), "--print-config needs --shape");
+      std::printf("%s\n", bench::find_shape(o->shape).config_json.c_str());
+      return 0;
+    }
     SUNBAE_CHECK(o->prompt >= 1 && o->gen >= 2, "--prompt must be >= 1 and --gen >= 2");
     if (o->threads > 0) omp_set_num_threads(int(o->threads));
     const auto t_load = std::chrono::steady_clock::now();
@@ -97,9 +133,15 @@ Run add_bench(CLI::App& app) {
 
 #ifdef SUNBAE_HAVE_CUDA
     if (o->device == "cuda") {
-      nlohmann::ordered_json j = model::cuda_bench(*m, o->prompt, o->gen);
+      model::CudaBenchOptions bo;
+      bo.prompt = o->prompt;
+      bo.gen = o->gen;
+      bo.batches = o->batches;
+      bo.context = o->context;
+      bo.gpu_memory_mb = o->gpu_memory_mb;
+      nlohmann::ordered_json j = model::cuda_bench(*m, bo);
       j["model"] = what;
-      std::printf("%s\n", j.dump(1).c_str());
+      print_cuda_table(j);
       if (!o->json_out.empty()) io::write_file_atomic(o->json_out, j.dump(1) + "\n");
       return 0;
     }

@@ -1,13 +1,20 @@
 #pragma once
-// GPU timing of a whole model: prefill (TTFT) and batch-1 decode through CudaModel.
+// GPU timing of a whole model through CudaModel: prefill (TTFT), decode at several batch sizes,
+// memory, and the card's copy bandwidth measured in the same run for the decode floor.
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "model/model.h"
 
 namespace sunbae::model {
 
-// Runs a prompt of `prompt` tokens, then `gen` greedy decode steps (batch 1), on the GPU; returns
-// timings and memory as JSON. KV cache sized for prompt + gen.
-nlohmann::ordered_json cuda_bench(const Model& host, int64_t prompt, int64_t gen);
+struct CudaBenchOptions {
+  int64_t prompt = 512, gen = 128;
+  std::vector<int64_t> batches = {1, 16, 64};
+  int64_t context = 4096;      // KV capacity of the batch-1 run (the VRAM figure)
+  double gpu_memory_mb = 0;    // budget for each run (0: 90% of free memory)
+};
+
+nlohmann::ordered_json cuda_bench(const Model& host, const CudaBenchOptions& o);
 
 }  // namespace sunbae::model

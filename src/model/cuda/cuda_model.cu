@@ -1,259 +1,124 @@
-#include <cublas_v2.h>
-
+// CudaModel's forward pass: step metadata to the device, then one fixed sequence of launches per
+// step (captured once per decode shape into a CUDA graph and replayed).
 #include <algorithm>
-#include <cstring>
-#include <map>
+#include <cmath>
 
+#include "kernels/cuda/attention.h"
 #include "kernels/cuda/cuda_check.h"
-#include "kernels/cuda/device_buffer.h"
-#include "kernels/cuda/gemv.h"
-#include "kernels/cuda/ops.h"
-#include "model/cuda/cuda_model.h"
+#include "model/cuda/cuda_model_impl.h"
 
 namespace sunbae::model {
-
-namespace {
-#define SUNBAE_CUBLAS_CHECK(expr)                                                        \
-  do {                                                                                   \
-    const cublasStatus_t st_ = (expr);                                                   \
-    if (st_ != CUBLAS_STATUS_SUCCESS) ::sunbae::fail(#expr, ": cuBLAS status ", int(st_)); \
-  } while (0)
-
-using cuda::DeviceBuffer;
-
-struct GpuLinear {
-  DeviceBuffer w;     // bf16 [out, in]
-  DeviceBuffer bias;  // f32 [out] or empty
-  int64_t out = 0, in = 0;
-};
-
-struct GpuLayer {
-  DeviceBuffer attn_norm, mlp_norm;
-  GpuLinear q, k, v, o, gate, up, down;
-  int64_t window = 0;
-};
-
-DeviceBuffer upload(const void* data, size_t bytes, const std::string& what) {
-  DeviceBuffer b(bytes, what);
-  SUNBAE_CUDA_CHECK(cudaMemcpy(b.get(), data, bytes, cudaMemcpyHostToDevice));
-  return b;
-}
-
-std::vector<uint16_t> as_bf16(const void* data, DType t, int64_t n) {
-  std::vector<uint16_t> out(static_cast<size_t>(n));
-  if (t == DType::BF16) {
-    std::memcpy(out.data(), data, size_t(n) * 2);
-    return out;
-  }
-  std::vector<float> f(static_cast<size_t>(n));
-  widen_to_f32(data, t, n, f.data());
-  for (int64_t i = 0; i < n; ++i) out[size_t(i)] = f32_to_bf16(f[size_t(i)]);
-  return out;
-}
-
-GpuLinear upload_linear(const Linear& l, const std::string& what) {
-  GpuLinear g;
-  g.out = l.w.rows;
-  g.in = l.w.cols;
-  const auto w = as_bf16(l.w.data, l.w.dtype, g.out * g.in);
-  g.w = upload(w.data(), w.size() * 2, what);
-  if (!l.bias.empty()) g.bias = upload(l.bias.data(), l.bias.size() * 4, what + " bias");
-  return g;
-}
-}  // namespace
-
-struct CudaModel::Impl {
-  const Model* host = nullptr;
-  cudaStream_t stream = nullptr;
-  cublasHandle_t blas = nullptr;
-  int64_t kv_blocks = 0, max_tokens = 0;
-  DeviceBuffer embed;  // bf16 [vocab, hidden]
-  std::vector<GpuLayer> layers;
-  DeviceBuffer final_norm;
-  GpuLinear lm_head;
-  bool lm_head_tied = false;
-  DeviceBuffer inv_freq;  // static rope table
-  std::vector<DeviceBuffer> k_pool, v_pool;
-  // Activations for max_tokens rows, and per-step metadata.
-  DeviceBuffer x, h, tmp, q, k, v, att, gate, up, xb, logits, picked;
-  DeviceBuffer ids, pos, row_seq, slots, tables, pick_rows, freqs;
-  GpuMemoryReport report;
-  bool use_graphs = true;
-  std::map<std::pair<int64_t, int64_t>, cudaGraphExec_t> graphs;  // (tokens, logit rows)
-
-  // Every launch of one step once its metadata is on the device: a fixed sequence for a given
-  // (T, P), so it can be captured into a graph.
-  void run_step(int64_t T, int64_t P, int64_t max_blocks, const float* freq_table, int64_t freq_stride);
-
-  ~Impl() {
-    for (auto& [key, g] : graphs) cudaGraphExecDestroy(g);
-    if (blas) cublasDestroy(blas);
-    if (stream) cudaStreamDestroy(stream);
-  }
-
-  void matmul(const GpuLinear& l, const float* in, int64_t M, float* out, const uint16_t* weight = nullptr) {
-    const uint16_t* w = weight ? weight : l.w.get<uint16_t>();
-    const float* bias = l.bias.size() ? l.bias.get<float>() : nullptr;
-    if (M <= 8 && l.in % 8 == 0) {
-      cuda::gemv_bf16(in, int(M), w, bias, l.out, l.in, out, stream);
-      return;
-    }
-    // Tensor cores: bf16 activations, f32 accumulate and output. Row-major Y = X W^T is
-    // column-major Y^T = W X^T with W read transposed.
-    cuda::to_bf16(in, M * l.in, xb.get<uint16_t>(), stream);
-    const float alpha = 1.f, beta = 0.f;
-    SUNBAE_CUBLAS_CHECK(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, int(l.out), int(M), int(l.in), &alpha, w,
-                                     CUDA_R_16BF, int(l.in), xb.get(), CUDA_R_16BF, int(l.in), &beta, out,
-                                     CUDA_R_32F, int(l.out), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-    if (bias) cuda::add_bias(out, bias, M, l.out, stream);
-  }
-};
 
 CudaModel::CudaModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CudaModel::~CudaModel() = default;
 const Model& CudaModel::host() const { return *impl_->host; }
-kv::KVLayout CudaModel::kv_layout() const { return impl_->host->kv_layout(impl_->kv_blocks); }
+kv::KVLayout CudaModel::kv_layout() const { return impl_->host->kv_layout(impl_->report.kv_blocks); }
 GpuMemoryReport CudaModel::memory() const { return impl_->report; }
 void CudaModel::set_use_graphs(bool on) { impl_->use_graphs = on; }
 
-std::unique_ptr<CudaModel> CudaModel::create(const Model& host, int64_t kv_blocks, int64_t max_batch_tokens) {
-  const io::ModelConfig& c = host.config();
-  SUNBAE_CHECK(kv_blocks > 0 && max_batch_tokens > 0, "CudaModel: kv_blocks and max_batch_tokens must be > 0");
-  auto m = std::make_unique<Impl>();
-  m->host = &host;
-  m->kv_blocks = kv_blocks;
-  m->max_tokens = max_batch_tokens;
-  SUNBAE_CUDA_CHECK(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
-  SUNBAE_CUBLAS_CHECK(cublasCreate(&m->blas));
-  SUNBAE_CUBLAS_CHECK(cublasSetStream(m->blas, m->stream));
-
-  size_t free0 = 0, total = 0;
-  SUNBAE_CUDA_CHECK(cudaMemGetInfo(&free0, &total));
-  const ModelWeights& w = host.weights();
-  const int64_t H = c.hidden_size;
-  {
-    const auto e = as_bf16(w.embed.data, w.embed.dtype, w.embed.numel());
-    m->embed = upload(e.data(), e.size() * 2, "embedding table");
+void CudaModel::Impl::linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y,
+                             bool accumulate) {
+  if (M <= cuda::kGemvMaxRows) {
+    cuda::GemvArgs a;
+    a.x = in;
+    a.M = int(M);
+    a.w = l.weight();
+    a.wtype = wt;
+    a.bias = l.bias_ptr();
+    a.N = l.out;
+    a.K = l.in;
+    a.y = y;
+    a.accumulate = accumulate;
+    cuda::gemv(a, stream);
+  } else {
+    gemm->run(in_half, l.weight(), wt, l.bias_ptr(), M, l.out, l.in, y, accumulate, stream);
   }
-  for (size_t i = 0; i < w.layers.size(); ++i) {
-    const LayerWeights& L = w.layers[i];
-    const std::string n = "layer " + std::to_string(i);
-    GpuLayer g;
-    g.attn_norm = upload(L.attn_norm.data(), L.attn_norm.size() * 4, n + " norm");
-    g.mlp_norm = upload(L.mlp_norm.data(), L.mlp_norm.size() * 4, n + " norm");
-    g.q = upload_linear(L.q, n + " q_proj");
-    g.k = upload_linear(L.k, n + " k_proj");
-    g.v = upload_linear(L.v, n + " v_proj");
-    g.o = upload_linear(L.o, n + " o_proj");
-    g.gate = upload_linear(L.gate, n + " gate_proj");
-    g.up = upload_linear(L.up, n + " up_proj");
-    g.down = upload_linear(L.down, n + " down_proj");
-    g.window = L.sliding ? *c.sliding_window : 0;
-    m->layers.push_back(std::move(g));
-  }
-  m->final_norm = upload(w.final_norm.data(), w.final_norm.size() * 4, "final norm");
-  m->lm_head_tied = c.tie_word_embeddings;
-  m->lm_head.out = c.vocab_size;
-  m->lm_head.in = H;
-  if (!m->lm_head_tied) m->lm_head = upload_linear(w.lm_head, "lm_head");
-  const std::vector<float> inv = host.inv_freq_for(0);
-  m->inv_freq = upload(inv.data(), inv.size() * 4, "rope table");
-  size_t free1 = 0;
-  SUNBAE_CUDA_CHECK(cudaMemGetInfo(&free1, &total));
-  m->report.weights_mb = double(free0 - free1) / (1 << 20);
-
-  const kv::KVLayout lay = host.kv_layout(kv_blocks);
-  const size_t pool_bytes = size_t(lay.num_blocks) * size_t(lay.block_stride()) * 4;
-  for (int64_t l = 0; l < c.num_layers; ++l) {
-    m->k_pool.emplace_back(pool_bytes, "KV cache (" + std::to_string(kv_blocks) + " blocks)");
-    m->v_pool.emplace_back(pool_bytes, "KV cache (" + std::to_string(kv_blocks) + " blocks)");
-  }
-  m->report.kv_cache_mb = double(2 * c.num_layers * pool_bytes) / (1 << 20);
-
-  const int64_t T = max_batch_tokens, F = c.intermediate_size;
-  const int64_t qd = c.num_heads * c.head_dim, kvd = c.num_kv_heads * c.head_dim;
-  const int64_t widest = std::max({H, F, qd});
-  auto act = [&](size_t bytes, const char* what) { return DeviceBuffer(bytes, std::string("activations: ") + what); };
-  m->x = act(size_t(T * H) * 4, "x");
-  m->h = act(size_t(T * H) * 4, "h");
-  m->tmp = act(size_t(T * H) * 4, "tmp");
-  m->q = act(size_t(T * qd) * 4, "q");
-  m->k = act(size_t(T * kvd) * 4, "k");
-  m->v = act(size_t(T * kvd) * 4, "v");
-  m->att = act(size_t(T * qd) * 4, "attention");
-  m->gate = act(size_t(T * F) * 4, "gate");
-  m->up = act(size_t(T * F) * 4, "up");
-  m->picked = act(size_t(T * H) * 4, "picked rows");
-  m->logits = act(size_t(T * c.vocab_size) * 4, "logits");
-  m->xb = act(size_t(T * widest) * 2, "bf16 activations");
-  m->ids = act(size_t(T) * 4, "ids");
-  m->pos = act(size_t(T) * 4, "positions");
-  m->row_seq = act(size_t(T) * 4, "row sequences");
-  m->slots = act(size_t(T) * 4, "slots");
-  m->pick_rows = act(size_t(T) * 4, "picked row ids");
-  m->tables = act(size_t(T) * size_t(kv_blocks) * 4, "block tables");
-  m->freqs = act(size_t(T) * inv.size() * 4, "rope frequencies");
-  size_t free2 = 0;
-  SUNBAE_CUDA_CHECK(cudaMemGetInfo(&free2, &total));
-  m->report.activations_mb = double(free1 - free2) / (1 << 20) - m->report.kv_cache_mb;
-  return std::unique_ptr<CudaModel>(new CudaModel(std::move(m)));
 }
 
-Logits CudaModel::forward(const Batch& batch) {
-  Impl& m = *impl_;
-  const Model& host = *m.host;
-  const io::ModelConfig& c = host.config();
-  host.validate(batch, kv_layout());
-  const int64_t half = int64_t(m.inv_freq.size() / sizeof(float));
-  const bool dynamic = c.rope.type == io::RopeType::Dynamic;
-
-  std::vector<int32_t> ids, pos, row_seq, slots, picks;
-  // Tables use the cache's capacity as their stride, so a captured step stays valid as
-  // sequences grow.
-  const size_t max_blocks = size_t(m.kv_blocks);
-  for (const SequenceStep& st : batch.seqs)
-    SUNBAE_CHECK(st.blocks->size() <= max_blocks, "CUDA forward: block table longer than the cache");
-  std::vector<int32_t> tables(batch.seqs.size() * max_blocks, 0);
+namespace {
+struct StepMeta {
+  std::vector<int32_t> ids, pos, row_seq, slots, picks, seq_row0, seq_rows, tables;
   std::vector<float> freqs;
+  int64_t max_seq_rows = 0;
+  bool decode_only = true;
+};
+}  // namespace
+
+static StepMeta build_meta(const Model& host, const Batch& batch, int64_t max_blocks) {
+  const bool dynamic = host.config().rope.type == io::RopeType::Dynamic;
+  StepMeta m;
+  m.tables.assign(batch.seqs.size() * size_t(max_blocks), 0);
   for (size_t s = 0; s < batch.seqs.size(); ++s) {
     const SequenceStep& st = batch.seqs[s];
-    std::copy(st.blocks->begin(), st.blocks->end(), tables.begin() + long(s * max_blocks));
-    const std::vector<float> f = dynamic ? host.inv_freq_for(st.start_pos + int64_t(st.tokens.size())) : std::vector<float>();
-    for (int32_t r : st.logit_rows) picks.push_back(int32_t(ids.size()) + r);
-    for (size_t i = 0; i < st.tokens.size(); ++i) {
-      const int64_t p = st.start_pos + int64_t(i);
-      ids.push_back(st.tokens[i]);
-      pos.push_back(int32_t(p));
-      row_seq.push_back(int32_t(s));
-      slots.push_back(int32_t((*st.blocks)[size_t(p / kv::kBlockSize)] * kv::kBlockSize + p % kv::kBlockSize));
-      freqs.insert(freqs.end(), f.begin(), f.end());
+    SUNBAE_CHECK(int64_t(st.blocks->size()) <= max_blocks, "CUDA forward: sequence ", s, " has a block table of ",
+                 st.blocks->size(), " blocks, more than the ", max_blocks, " of the largest context planned");
+    std::copy(st.blocks->begin(), st.blocks->end(), m.tables.begin() + long(s * size_t(max_blocks)));
+    const int64_t n = int64_t(st.tokens.size());
+    m.seq_row0.push_back(int32_t(m.ids.size()));
+    m.seq_rows.push_back(int32_t(n));
+    m.max_seq_rows = std::max(m.max_seq_rows, n);
+    m.decode_only &= n == 1;
+    const std::vector<float> f = dynamic ? host.inv_freq_for(st.start_pos + n) : std::vector<float>();
+    for (int32_t r : st.logit_rows) m.picks.push_back(int32_t(m.ids.size()) + r);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t p = st.start_pos + i;
+      m.ids.push_back(st.tokens[size_t(i)]);
+      m.pos.push_back(int32_t(p));
+      m.row_seq.push_back(int32_t(s));
+      m.slots.push_back(int32_t((*st.blocks)[size_t(p / kv::kBlockSize)] * kv::kBlockSize + p % kv::kBlockSize));
+      m.freqs.insert(m.freqs.end(), f.begin(), f.end());
     }
   }
-  const int64_t T = int64_t(ids.size()), P = int64_t(picks.size());
-  SUNBAE_CHECK(T <= m.max_tokens, "CUDA forward: batch of ", T, " tokens exceeds max_batch_tokens ", m.max_tokens);
-  SUNBAE_CHECK(int64_t(batch.seqs.size()) <= m.max_tokens, "CUDA forward: too many sequences");
-  auto put = [&](DeviceBuffer& dst, const void* src, size_t bytes) {
-    if (bytes) SUNBAE_CUDA_CHECK(cudaMemcpyAsync(dst.get(), src, bytes, cudaMemcpyHostToDevice, m.stream));
-  };
-  put(m.ids, ids.data(), ids.size() * 4);
-  put(m.pos, pos.data(), pos.size() * 4);
-  put(m.row_seq, row_seq.data(), row_seq.size() * 4);
-  put(m.slots, slots.data(), slots.size() * 4);
-  put(m.tables, tables.data(), tables.size() * 4);
-  put(m.pick_rows, picks.data(), picks.size() * 4);
-  if (dynamic) put(m.freqs, freqs.data(), freqs.size() * 4);
-  const float* freq_table = dynamic ? m.freqs.get<float>() : m.inv_freq.get<float>();
-  const int64_t freq_stride = dynamic ? half : 0;
+  return m;
+}
 
+// The shared body of forward and forward_sample: validates, uploads, launches (or replays).
+static void launch_step(CudaModel::Impl& m, const Batch& batch, const std::vector<cuda::SampleRow>* sample) {
+  const Model& host = *m.host;
+  const io::ModelConfig& c = host.config();
+  host.validate(batch, host.kv_layout(m.report.kv_blocks));
+  const int64_t MB = m.report.max_blocks_per_seq;
+  const StepMeta meta = build_meta(host, batch, MB);
+  const int64_t T = int64_t(meta.ids.size()), P = int64_t(meta.picks.size()), S = int64_t(batch.seqs.size());
+  SUNBAE_CHECK(T <= m.opt.max_batch_tokens, "CUDA forward: a step of ", T, " tokens exceeds max_batch_tokens ",
+               m.opt.max_batch_tokens);
+  SUNBAE_CHECK(S <= m.opt.max_seqs, "CUDA forward: ", S, " sequences exceed max_seqs ", m.opt.max_seqs);
+  SUNBAE_CHECK(P <= m.report.max_logit_rows, "CUDA forward: ", P, " logit rows exceed the ", m.report.max_logit_rows,
+               " planned");
+  if (sample)
+    SUNBAE_CHECK(int64_t(sample->size()) == P, "CUDA forward: ", sample->size(), " sampling rows for ", P,
+                 " logit rows");
   cudaStream_t s = m.stream;
-  const bool graph = m.use_graphs && T <= 8;
-  if (graph) {
-    auto it = m.graphs.find({T, P});
+  auto put = [&](cuda::DeviceBuffer& dst, const void* src, size_t bytes) {
+    if (bytes) SUNBAE_CUDA_CHECK(cudaMemcpyAsync(dst.get(), src, bytes, cudaMemcpyHostToDevice, s));
+  };
+  put(m.ids, meta.ids.data(), meta.ids.size() * 4);
+  put(m.pos, meta.pos.data(), meta.pos.size() * 4);
+  put(m.row_seq, meta.row_seq.data(), meta.row_seq.size() * 4);
+  put(m.slots, meta.slots.data(), meta.slots.size() * 4);
+  put(m.picks, meta.picks.data(), meta.picks.size() * 4);
+  put(m.seq_row0, meta.seq_row0.data(), meta.seq_row0.size() * 4);
+  put(m.seq_rows, meta.seq_rows.data(), meta.seq_rows.size() * 4);
+  put(m.tables, meta.tables.data(), meta.tables.size() * 4);
+  if (sample) put(m.sample_rows, sample->data(), sample->size() * sizeof(cuda::SampleRow));
+  const bool dynamic = c.rope.type == io::RopeType::Dynamic;
+  if (dynamic) put(m.freqs, meta.freqs.data(), meta.freqs.size() * 4);
+  const float* freq_table = dynamic ? m.freqs.get<float>() : m.inv_freq.get<float>();
+  const int64_t freq_stride = dynamic ? int64_t(m.inv_freq.size() / 4) : 0;
+
+  const bool sampled = sample != nullptr;
+  if (m.use_graphs && meta.decode_only && T <= m.opt.max_graph_tokens) {
+    const auto key = std::make_tuple(T, P, sampled);
+    auto it = m.graphs.find(key);
     if (it == m.graphs.end()) {
+      // Warm once outside capture so cuBLASLt picks its algorithm before the graph records it.
+      m.run_step(T, P, S, 1, true, sampled, freq_table, freq_stride);
+      SUNBAE_CUDA_CHECK(cudaStreamSynchronize(s));
+      // The warm run wrote this step's K/V already; replaying rewrites the same values.
       cudaGraph_t g = nullptr;
       SUNBAE_CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
       try {
-        m.run_step(T, P, int64_t(max_blocks), freq_table, freq_stride);
+        m.run_step(T, P, S, 1, true, sampled, freq_table, freq_stride);
       } catch (...) {
         cudaStreamEndCapture(s, &g);
         if (g) cudaGraphDestroy(g);
@@ -264,63 +129,114 @@ Logits CudaModel::forward(const Batch& batch) {
       const cudaError_t st = cudaGraphInstantiate(&exec, g, 0);
       cudaGraphDestroy(g);
       SUNBAE_CUDA_CHECK(st);
-      it = m.graphs.emplace(std::make_pair(T, P), exec).first;
+      it = m.graphs.emplace(key, exec).first;
     }
     SUNBAE_CUDA_CHECK(cudaGraphLaunch(it->second, s));
   } else {
-    m.run_step(T, P, int64_t(max_blocks), freq_table, freq_stride);
+    m.run_step(T, P, S, meta.max_seq_rows, meta.decode_only, sampled, freq_table, freq_stride);
   }
+}
+
+Logits CudaModel::forward(const Batch& batch) {
+  Impl& m = *impl_;
+  launch_step(m, batch, nullptr);
   Logits out;
-  out.rows = P;
-  out.vocab = c.vocab_size;
-  if (P > 0) {
-    out.data.resize(size_t(P * c.vocab_size));
-    SUNBAE_CUDA_CHECK(cudaMemcpyAsync(out.data.data(), m.logits.get(), out.data.size() * 4, cudaMemcpyDeviceToHost, s));
+  for (const SequenceStep& st : batch.seqs) out.rows += int64_t(st.logit_rows.size());
+  out.vocab = m.host->config().vocab_size;
+  if (out.rows > 0) {
+    out.data.resize(size_t(out.rows * out.vocab));
+    SUNBAE_CUDA_CHECK(cudaMemcpyAsync(out.data.data(), m.logits.get(), out.data.size() * 4, cudaMemcpyDeviceToHost,
+                                      m.stream));
   }
-  SUNBAE_CUDA_CHECK(cudaStreamSynchronize(s));
+  SUNBAE_CUDA_CHECK(cudaStreamSynchronize(m.stream));
   return out;
 }
 
-void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t max_blocks, const float* freq_table,
-                               int64_t freq_stride) {
-  Impl& m = *this;
-  const io::ModelConfig& c = m.host->config();
-  const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
-  const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;
-  const int64_t rot = 2 * int64_t(m.inv_freq.size() / sizeof(float));
-  cudaStream_t s = m.stream;
-  float *x = m.x.get<float>(), *h = m.h.get<float>(), *tmp = m.tmp.get<float>();
-  cuda::embedding_bf16(m.embed.get<uint16_t>(), m.ids.get<int32_t>(), T, H, x, s);
-  for (size_t l = 0; l < m.layers.size(); ++l) {
-    GpuLayer& L = m.layers[l];
-    cuda::rmsnorm(x, L.attn_norm.get<float>(), float(c.rms_norm_eps), T, H, h, s);
-    m.matmul(L.q, h, T, m.q.get<float>());
-    m.matmul(L.k, h, T, m.k.get<float>());
-    m.matmul(L.v, h, T, m.v.get<float>());
-    cuda::rope(m.q.get<float>(), T, Hq, D, rot, m.pos.get<int32_t>(), freq_table, freq_stride, s);
-    cuda::rope(m.k.get<float>(), T, Hkv, D, rot, m.pos.get<int32_t>(), freq_table, freq_stride, s);
-    cuda::kv_store(m.k.get<float>(), m.v.get<float>(), m.slots.get<int32_t>(), T, Hkv, D,
-                   m.k_pool[l].get<float>(), m.v_pool[l].get<float>(), s);
-    cuda::AttnArgs a{m.q.get<float>(), m.k_pool[l].get<float>(), m.v_pool[l].get<float>(), m.pos.get<int32_t>(),
-                     m.row_seq.get<int32_t>(), m.tables.get<int32_t>(), int64_t(max_blocks), T, Hq, Hkv, D,
-                     1.f / std::sqrt(float(D)), L.window, m.att.get<float>()};
-    cuda::paged_attention(a, s);
-    m.matmul(L.o, m.att.get<float>(), T, tmp);
-    cuda::add_inplace(x, tmp, T * H, s);
-    cuda::rmsnorm(x, L.mlp_norm.get<float>(), float(c.rms_norm_eps), T, H, h, s);
-    m.matmul(L.gate, h, T, m.gate.get<float>());
-    m.matmul(L.up, h, T, m.up.get<float>());
-    cuda::silu_mul(m.gate.get<float>(), m.up.get<float>(), T * F, s);
-    m.matmul(L.down, m.gate.get<float>(), T, tmp);
-    cuda::add_inplace(x, tmp, T * H, s);
-  }
-  if (P > 0) {
-    cuda::gather_rows(x, m.pick_rows.get<int32_t>(), P, H, m.picked.get<float>(), s);
-    cuda::rmsnorm(m.picked.get<float>(), m.final_norm.get<float>(), float(c.rms_norm_eps), P, H, m.picked.get<float>(), s);
-    m.matmul(m.lm_head, m.picked.get<float>(), P, m.logits.get<float>(),
-             m.lm_head_tied ? m.embed.get<uint16_t>() : nullptr);
-  }
+std::vector<int32_t> CudaModel::forward_sample(const Batch& batch, const std::vector<cuda::SampleRow>& params) {
+  Impl& m = *impl_;
+  launch_step(m, batch, &params);
+  std::vector<int32_t> out(params.size());
+  if (!out.empty())
+    SUNBAE_CUDA_CHECK(cudaMemcpyAsync(out.data(), m.tokens.get(), out.size() * 4, cudaMemcpyDeviceToHost, m.stream));
+  SUNBAE_CUDA_CHECK(cudaStreamSynchronize(m.stream));
+  return out;
 }
 
+void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max_seq_rows, bool decode_only,
+                               bool sample, const float* freq_table, int64_t freq_stride) {
+  const io::ModelConfig& c = host->config();
+  const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
+  const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;
+  const bool small = T <= cuda::kGemvMaxRows;  // GEMV reads f32 inputs, the GEMM half ones
+  const cuda::OutType half = cuda::half_of(wt);
+  const float eps = float(c.rms_norm_eps);
+  float* xr = x.get<float>();
+  void* normed = small ? h.get() : hb.get();
+  const cuda::OutType norm_out = small ? cuda::OutType::F32 : half;
+
+  cuda::embedding(embed.get(), wt, ids.get<int32_t>(), T, H, xr, stream);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    GpuLayer& L = layers[l];
+    cuda::rmsnorm(xr, L.attn_norm.get<float>(), eps, T, H, normed, norm_out, stream);
+    linear(L.qkv, h.get<float>(), hb.get(), T, qkv.get<float>(), false);
+    cuda::RopeStoreArgs r;
+    r.qkv = qkv.get<float>();
+    r.M = T;
+    r.q_heads = Hq;
+    r.kv_heads = Hkv;
+    r.head_dim = D;
+    r.rot_dim = 2 * int64_t(inv_freq.size() / 4);
+    r.pos = pos.get<int32_t>();
+    r.inv_freq = freq_table;
+    r.freq_stride = freq_stride;
+    r.slots = slots.get<int32_t>();
+    r.q_out = q.get<float>();
+    r.k_pool = k_pool[l].get<uint16_t>();
+    r.v_pool = v_pool[l].get<uint16_t>();
+    cuda::rope_store_qkv(r, stream);
+
+    cuda::AttnBatch a;
+    a.q = q.get<float>();
+    a.k_pool = k_pool[l].get<uint16_t>();
+    a.v_pool = v_pool[l].get<uint16_t>();
+    a.row_pos = pos.get<int32_t>();
+    a.row_seq = row_seq.get<int32_t>();
+    a.seq_row0 = seq_row0.get<int32_t>();
+    a.seq_rows = seq_rows.get<int32_t>();
+    a.tables = tables.get<int32_t>();
+    a.max_blocks = report.max_blocks_per_seq;
+    a.rows = T;
+    a.n_seqs = n_seqs;
+    a.max_seq_rows = max_seq_rows;
+    a.heads = Hq;
+    a.kv_heads = Hkv;
+    a.head_dim = D;
+    a.scale = 1.f / std::sqrt(float(D));
+    a.window = L.window;
+    a.out = att.get<float>();
+    a.workspace = attn_ws.get<float>();
+    if (decode_only)
+      cuda::decode_attention(a, stream);
+    else
+      cuda::prefill_attention(a, stream);
+    if (!small) cuda::to_half(att.get<float>(), T * Hq * D, hb.get(), half, stream);
+    linear(L.o, att.get<float>(), hb.get(), T, xr, true);  // residual add in the epilogue
+
+    cuda::rmsnorm(xr, L.mlp_norm.get<float>(), eps, T, H, normed, norm_out, stream);
+    linear(L.gate_up, h.get<float>(), hb.get(), T, gate_up.get<float>(), false);
+    cuda::silu_mul_fused(gate_up.get<float>(), T, F, small ? act_.get() : hb.get(), small ? cuda::OutType::F32 : half,
+                         stream);
+    linear(L.down, act_.get<float>(), hb.get(), T, xr, true);
+  }
+  if (P == 0) return;
+  const bool small_p = P <= cuda::kGemvMaxRows;
+  cuda::gather_rows(xr, picks.get<int32_t>(), P, H, picked.get<float>(), stream);
+  cuda::rmsnorm(picked.get<float>(), final_norm.get<float>(), eps, P, H, small_p ? h.get() : hb.get(),
+                small_p ? cuda::OutType::F32 : half, stream);
+  linear(lm_head, h.get<float>(), hb.get(), P, logits.get<float>(), false);
+  if (sample)
+    cuda::sample_rows(logits.get<float>(), P, c.vocab_size, sample_rows.get<cuda::SampleRow>(), tokens.get<int32_t>(),
+                      sample_ws.get(), stream);
+}
 
 }  // namespace sunbae::model

@@ -1,34 +1,37 @@
 #pragma once
-// The Llama-family forward pass on the GPU: the same Batch in and Logits out as model::Model,
-// bf16 weights in device memory, f32 activations and accumulation, f32 paged KV cache.
-// Matmuls with up to 8 rows (decode) use the GEMV kernel; larger ones cuBLAS bf16 tensor cores.
+// The Llama-family forward pass on the GPU: the same Batch in and Logits out as model::Model.
+// Weights in bf16 (or f16 for f16 checkpoints) with q/k/v and gate/up fused into one matrix each,
+// f32 residual stream and accumulation, bf16 paged KV cache. Steps of up to 16 rows multiply
+// with the GEMV kernel, larger ones with cuBLASLt; decode steps replay a captured CUDA graph.
 #include <memory>
+#include <vector>
 
+#include "kernels/cuda/sampling.h"
+#include "model/gpu_plan.h"
 #include "model/model.h"
 
 namespace sunbae::model {
 
-struct GpuMemoryReport {
-  double weights_mb = 0, kv_cache_mb = 0, activations_mb = 0, workspace_mb = 0;
-};
-
 class CudaModel {
  public:
-  // Uploads `host`'s weights (converted to bf16) and allocates a KV cache of kv_blocks blocks and
-  // activation buffers for up to max_batch_tokens rows. Throws Error naming what did not fit.
-  static std::unique_ptr<CudaModel> create(const Model& host, int64_t kv_blocks, int64_t max_batch_tokens);
+  // Uploads `host`'s weights and allocates the KV cache and activation buffers of the plan.
+  // Throws Error naming what did not fit.
+  static std::unique_ptr<CudaModel> create(const Model& host, const CudaOptions& options = {});
   ~CudaModel();
 
   const Model& host() const;
-  kv::KVLayout kv_layout() const;
+  kv::KVLayout kv_layout() const;  // block ids valid for this cache
   GpuMemoryReport memory() const;
-  // As Model::forward, with the KV cache on the GPU. Steps of up to 8 tokens (decode) replay a
-  // CUDA graph captured once per (tokens, logit rows): one launch for the whole step.
+  // As Model::forward, with the KV cache on the GPU; logits copied to the host.
   Logits forward(const Batch& batch);
+  // The same step, then one token drawn on the GPU per logit row (params[i] for row i, in batch
+  // order); only the token ids come back.
+  std::vector<int32_t> forward_sample(const Batch& batch, const std::vector<cuda::SampleRow>& params);
   void set_use_graphs(bool on);
 
+  struct Impl;  // opaque outside src/model/cuda
+
  private:
-  struct Impl;
   explicit CudaModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

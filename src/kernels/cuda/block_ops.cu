@@ -1,0 +1,157 @@
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "kernels/cuda/block_ops.h"
+#include "kernels/cuda/cuda_check.h"
+
+namespace sunbae::cuda {
+
+namespace {
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__device__ float block_sum(float v) {
+  __shared__ float part[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = warp_sum(v);
+  __syncthreads();
+  if (lane == 0) part[warp] = v;
+  __syncthreads();
+  v = lane < int(blockDim.x >> 5) ? part[lane] : 0.f;
+  return warp_sum(v);
+}
+
+__device__ __forceinline__ float half_to_f32(uint16_t h, bool bf16) {
+  return bf16 ? __uint_as_float(uint32_t(h) << 16) : __half2float(__ushort_as_half(h));
+}
+
+__device__ __forceinline__ uint16_t f32_to_half(float f, bool bf16) {
+  return bf16 ? __bfloat16_as_ushort(__float2bfloat16_rn(f)) : __half_as_ushort(__float2half_rn(f));
+}
+
+__device__ __forceinline__ void store(void* y, int64_t i, float v, OutType t) {
+  if (t == OutType::F32)
+    static_cast<float*>(y)[i] = v;
+  else
+    static_cast<uint16_t*>(y)[i] = f32_to_half(v, t == OutType::BF16);
+}
+
+unsigned grid_for(int64_t n, int threads) { return unsigned((n + threads - 1) / threads); }
+
+__global__ void embedding_kernel(const uint16_t* table, bool bf16, const int32_t* ids, int64_t D, float* out) {
+  const uint16_t* row = table + int64_t(ids[blockIdx.x]) * D;
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) out[blockIdx.x * D + d] = half_to_f32(row[d], bf16);
+}
+
+__global__ void rmsnorm_kernel(const float* x, const float* w, float eps, int64_t D, void* y, OutType t) {
+  const float* xm = x + blockIdx.x * D;
+  float ss = 0.f;
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) ss += xm[d] * xm[d];
+  const float inv = rsqrtf(block_sum(ss) / float(D) + eps);
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) store(y, blockIdx.x * D + d, w[d] * (xm[d] * inv), t);
+}
+
+__global__ void silu_mul_kernel(const float* gu, int64_t F, int64_t n, void* y, OutType t) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const int64_t m = i / F, f = i % F;
+  const float g = gu[m * 2 * F + f], u = gu[m * 2 * F + F + f];
+  store(y, i, g / (1.f + __expf(-g)) * u, t);
+}
+
+__global__ void to_half_kernel(const float* x, int64_t n, void* y, OutType t) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) store(y, i, x[i], t);
+}
+
+__global__ void gather_kernel(const float* src, const int32_t* rows, int64_t D, float* dst) {
+  const float* r = src + int64_t(rows[blockIdx.x]) * D;
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) dst[int64_t(blockIdx.x) * D + d] = r[d];
+}
+
+// One block per row; thread t handles rotation pair (head, i) of q and k heads alike, then the
+// plain copies (v, and the dims past rot) go through the same loop over the row.
+__global__ void rope_store_kernel(RopeStoreArgs a) {
+  const int64_t m = blockIdx.x, D = a.head_dim, half = a.rot_dim / 2;
+  const int64_t qd = a.q_heads * D, kvd = a.kv_heads * D;
+  const float* row = a.qkv + m * (qd + 2 * kvd);
+  const float p = float(a.pos[m]);
+  const float* inv_freq = a.inv_freq + m * a.freq_stride;
+  const int64_t slot = a.slots[m];
+  uint16_t* kd = a.k_pool + slot * kvd;
+  uint16_t* vd = a.v_pool + slot * kvd;
+  float* qo = a.q_out + m * qd;
+  // Rotated pairs of q heads then k heads.
+  const int64_t pairs = (a.q_heads + a.kv_heads) * half;
+  for (int64_t t = threadIdx.x; t < pairs; t += blockDim.x) {
+    const int64_t h = t / half, i = t % half;
+    float sn, cs;
+    sincosf(p * inv_freq[i], &sn, &cs);  // precise: angles reach 1e5 rad at long context
+    const float* v = row + h * D;  // k heads follow q heads in the row
+    const float x0 = v[i], x1 = v[i + half];
+    const float r0 = x0 * cs - x1 * sn, r1 = x1 * cs + x0 * sn;
+    if (h < a.q_heads) {
+      qo[h * D + i] = r0;
+      qo[h * D + i + half] = r1;
+    } else {
+      const int64_t o = (h - a.q_heads) * D;
+      kd[o + i] = __bfloat16_as_ushort(__float2bfloat16_rn(r0));
+      kd[o + i + half] = __bfloat16_as_ushort(__float2bfloat16_rn(r1));
+    }
+  }
+  // Dims outside the rotation (partial rotary) and all of v.
+  const int64_t pass = D - a.rot_dim;
+  for (int64_t t = threadIdx.x; t < (a.q_heads + a.kv_heads) * pass; t += blockDim.x) {
+    const int64_t h = t / pass, d = a.rot_dim + t % pass;
+    const float x = row[h * D + d];
+    if (h < a.q_heads)
+      qo[h * D + d] = x;
+    else
+      kd[(h - a.q_heads) * D + d] = __bfloat16_as_ushort(__float2bfloat16_rn(x));
+  }
+  for (int64_t t = threadIdx.x; t < kvd; t += blockDim.x)
+    vd[t] = __bfloat16_as_ushort(__float2bfloat16_rn(row[qd + kvd + t]));
+}
+}  // namespace
+
+void embedding(const void* table, WType type, const int32_t* ids, int64_t M, int64_t D, float* out, cudaStream_t s) {
+  if (M == 0) return;
+  embedding_kernel<<<unsigned(M), 256, 0, s>>>(static_cast<const uint16_t*>(table), type == WType::BF16, ids, D, out);
+  SUNBAE_CUDA_CHECK_LAUNCH();
+}
+
+void rmsnorm(const float* x, const float* w, float eps, int64_t M, int64_t D, void* y, OutType out, cudaStream_t s) {
+  if (M == 0) return;
+  rmsnorm_kernel<<<unsigned(M), 512, 0, s>>>(x, w, eps, D, y, out);
+  SUNBAE_CUDA_CHECK_LAUNCH();
+}
+
+void silu_mul_fused(const float* gu, int64_t M, int64_t F, void* y, OutType out, cudaStream_t s) {
+  if (M * F == 0) return;
+  silu_mul_kernel<<<grid_for(M * F, 256), 256, 0, s>>>(gu, F, M * F, y, out);
+  SUNBAE_CUDA_CHECK_LAUNCH();
+}
+
+void to_half(const float* x, int64_t n, void* y, OutType out, cudaStream_t s) {
+  if (n == 0) return;
+  to_half_kernel<<<grid_for(n, 256), 256, 0, s>>>(x, n, y, out);
+  SUNBAE_CUDA_CHECK_LAUNCH();
+}
+
+void gather_rows(const float* src, const int32_t* rows, int64_t n, int64_t D, float* dst, cudaStream_t s) {
+  if (n == 0) return;
+  gather_kernel<<<unsigned(n), 256, 0, s>>>(src, rows, D, dst);
+  SUNBAE_CUDA_CHECK_LAUNCH();
+}
+
+void rope_store_qkv(const RopeStoreArgs& a, cudaStream_t s) {
+  SUNBAE_CHECK(a.rot_dim % 2 == 0 && a.rot_dim <= a.head_dim, "rope_store_qkv: bad rotary dims");
+  if (a.M == 0) return;
+  rope_store_kernel<<<unsigned(a.M), 256, 0, s>>>(a);
+  SUNBAE_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace sunbae::cuda

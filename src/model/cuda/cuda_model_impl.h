@@ -1,0 +1,72 @@
+#pragma once
+// CudaModel's state, shared by the weight upload (cuda_weights.cu) and the forward pass
+// (cuda_model.cu). Not for use outside src/model/cuda.
+#include <cuda_runtime.h>
+
+#include <map>
+#include <memory>
+#include <tuple>
+#include <vector>
+
+#include "kernels/cuda/block_ops.h"
+#include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/gemv.h"
+#include "model/cuda/cuda_model.h"
+
+namespace sunbae::model {
+
+struct GpuLinear {
+  cuda::DeviceBuffer w;     // [out, in] in the model's half type; empty when shared (tied lm_head)
+  const void* shared = nullptr;
+  cuda::DeviceBuffer bias;  // f32 [out] or empty
+  int64_t out = 0, in = 0;
+  const void* weight() const { return shared ? shared : w.get(); }
+  const float* bias_ptr() const { return bias.size() ? bias.get<float>() : nullptr; }
+};
+
+struct GpuLayer {
+  cuda::DeviceBuffer attn_norm, mlp_norm;  // f32 [hidden]
+  GpuLinear qkv;      // [q_heads*D + 2*kv_heads*D, hidden]: q, k, v rows stacked
+  GpuLinear o;        // [hidden, q_heads*D]
+  GpuLinear gate_up;  // [2*intermediate, hidden]: gate rows, then up rows
+  GpuLinear down;     // [hidden, intermediate]
+  int64_t window = 0;
+};
+
+struct CudaModel::Impl {
+  const Model* host = nullptr;
+  CudaOptions opt;
+  GpuMemoryReport report;
+  cuda::WType wt = cuda::WType::BF16;
+  cudaStream_t stream = nullptr;
+  std::unique_ptr<cuda::Gemm> gemm;
+
+  cuda::DeviceBuffer embed;  // [vocab, hidden] half
+  std::vector<GpuLayer> layers;
+  cuda::DeviceBuffer final_norm;
+  GpuLinear lm_head;
+  cuda::DeviceBuffer inv_freq;  // static rope table, rot/2 floats
+  std::vector<cuda::DeviceBuffer> k_pool, v_pool;  // per layer, bf16 [blocks, 16, kv_heads, D]
+
+  // Activations for max_batch_tokens rows (f32 unless named half).
+  cuda::DeviceBuffer x, h, hb, qkv, q, att, gate_up, act_, picked, logits;
+  // Step metadata.
+  cuda::DeviceBuffer ids, pos, row_seq, slots, picks, seq_row0, seq_rows, tables, freqs, tokens, sample_rows;
+  cuda::DeviceBuffer attn_ws, sample_ws;
+
+  bool use_graphs = true;
+  std::map<std::tuple<int64_t, int64_t, bool>, cudaGraphExec_t> graphs;  // (rows, logit rows, sampled)
+
+  ~Impl();
+  void upload_weights();     // cuda_weights.cu
+  void allocate_buffers();   // cuda_weights.cu
+  // y (=/+=) in · W^T + bias: the GEMV kernel for up to kGemvMaxRows rows (f32 input),
+  // cuBLASLt for more (half input).
+  void linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y, bool accumulate);
+  // Every launch of one step once its metadata is on the device (capturable into a graph).
+  void run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max_seq_rows, bool decode_only, bool sample,
+                const float* freq_table, int64_t freq_stride);
+};
+
+}  // namespace sunbae::model

@@ -1,0 +1,183 @@
+// CudaModel::create: the memory plan, then the weights (converted to the half type, q/k/v and
+// gate/up fused), the bf16 KV cache and the step buffers.
+#include <cstring>
+
+#include "kernels/cuda/attention.h"
+#include "kernels/cuda/cuda_check.h"
+#include "model/cuda/cuda_model_impl.h"
+
+namespace sunbae::model {
+
+namespace {
+using cuda::DeviceBuffer;
+
+// n values of `src` (F32, BF16 or F16) in the half type.
+std::vector<uint16_t> to_half_host(const void* src, DType t, int64_t n, DType half) {
+  std::vector<uint16_t> out(static_cast<size_t>(n));
+  if (t == half) {
+    std::memcpy(out.data(), src, size_t(n) * 2);
+    return out;
+  }
+  std::vector<float> f(static_cast<size_t>(n));
+  widen_to_f32(src, t, n, f.data());
+  for (int64_t i = 0; i < n; ++i) out[size_t(i)] = half == DType::BF16 ? f32_to_bf16(f[size_t(i)]) : f32_to_f16(f[size_t(i)]);
+  return out;
+}
+
+void copy_in(void* dst, const void* src, size_t bytes) {
+  SUNBAE_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+}
+
+DeviceBuffer upload_f32(const std::vector<float>& v, const std::string& what) {
+  DeviceBuffer b(v.size() * 4, what);
+  copy_in(b.get(), v.data(), v.size() * 4);
+  return b;
+}
+
+// Linears stacked by rows into one matrix (and one bias, zeros where a part has none).
+GpuLinear stack(std::initializer_list<const Linear*> parts, DType half, const std::string& what) {
+  GpuLinear g;
+  g.in = (*parts.begin())->w.cols;
+  bool any_bias = false;
+  for (const Linear* l : parts) {
+    SUNBAE_CHECK(l->w.cols == g.in, what, ": stacked matrices differ in width");
+    g.out += l->w.rows;
+    any_bias |= !l->bias.empty();
+  }
+  g.w = DeviceBuffer(size_t(g.out * g.in) * 2, what);
+  std::vector<float> bias;
+  int64_t row = 0;
+  for (const Linear* l : parts) {
+    const auto h = to_half_host(l->w.data, l->w.dtype, l->w.rows * l->w.cols, half);
+    copy_in(g.w.get<uint16_t>() + row * g.in, h.data(), h.size() * 2);
+    if (any_bias) {
+      if (l->bias.empty())
+        bias.resize(bias.size() + size_t(l->w.rows), 0.f);
+      else
+        bias.insert(bias.end(), l->bias.begin(), l->bias.end());
+    }
+    row += l->w.rows;
+  }
+  if (any_bias) g.bias = upload_f32(bias, what + " bias");
+  return g;
+}
+
+DType default_half(const Model& m) {
+  return m.weights().dtypes == std::vector<std::string>{"F16"} ? DType::F16 : DType::BF16;
+}
+
+size_t free_bytes() {
+  size_t free_b = 0, total_b = 0;
+  SUNBAE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return free_b;
+}
+}  // namespace
+
+CudaModel::Impl::~Impl() {
+  for (auto& [key, g] : graphs) cudaGraphExecDestroy(g);
+  if (stream) cudaStreamDestroy(stream);
+}
+
+void CudaModel::Impl::upload_weights() {
+  const io::ModelConfig& c = host->config();
+  const ModelWeights& w = host->weights();
+  const DType half = report.weight_dtype;
+  {
+    const auto e = to_half_host(w.embed.data, w.embed.dtype, w.embed.numel(), half);
+    embed = DeviceBuffer(e.size() * 2, "embedding table");
+    copy_in(embed.get(), e.data(), e.size() * 2);
+  }
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const LayerWeights& L = w.layers[i];
+    const std::string n = "layer " + std::to_string(i);
+    GpuLayer g;
+    g.attn_norm = upload_f32(L.attn_norm, n + " input norm");
+    g.mlp_norm = upload_f32(L.mlp_norm, n + " post-attention norm");
+    g.qkv = stack({&L.q, &L.k, &L.v}, half, n + " q/k/v projections");
+    g.o = stack({&L.o}, half, n + " o_proj");
+    g.gate_up = stack({&L.gate, &L.up}, half, n + " gate/up projections");
+    g.down = stack({&L.down}, half, n + " down_proj");
+    g.window = L.sliding ? *c.sliding_window : 0;
+    layers.push_back(std::move(g));
+  }
+  final_norm = upload_f32(w.final_norm, "final norm");
+  if (c.tie_word_embeddings) {
+    lm_head.shared = embed.get();
+    lm_head.out = c.vocab_size;
+    lm_head.in = c.hidden_size;
+  } else {
+    lm_head = stack({&w.lm_head}, half, "lm_head");
+  }
+  inv_freq = upload_f32(host->inv_freq_for(0), "rope table");
+}
+
+void CudaModel::Impl::allocate_buffers() {
+  const io::ModelConfig& c = host->config();
+  const int64_t T = opt.max_batch_tokens, S = opt.max_seqs, P = report.max_logit_rows;
+  const int64_t MB = report.max_blocks_per_seq;
+  const size_t pool = size_t(report.kv_block_bytes / (2 * c.num_layers));
+  const std::string kv = "KV cache (" + std::to_string(report.kv_blocks) + " blocks)";
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    k_pool.emplace_back(pool * size_t(report.kv_blocks), kv);
+    v_pool.emplace_back(pool * size_t(report.kv_blocks), kv);
+  }
+  const ActivationSizes a = activation_sizes(c, T, S, P, MB);
+  auto act = [](int64_t bytes, const char* what) { return DeviceBuffer(size_t(bytes), std::string("activations: ") + what); };
+  x = act(a.x, "residual");
+  h = act(a.h, "normed");
+  hb = act(a.hb, "half activations");
+  qkv = act(a.qkv, "q/k/v");
+  q = act(a.q, "roped q");
+  att = act(a.att, "attention");
+  gate_up = act(a.gate_up, "gate/up");
+  act_ = act(a.act, "mlp");
+  picked = act(a.picked, "picked rows");
+  logits = act(a.logits, "logits");
+  ids = act(T * 4, "ids");
+  pos = act(T * 4, "positions");
+  row_seq = act(T * 4, "row sequences");
+  slots = act(T * 4, "slots");
+  picks = act(P * 4, "picked row ids");
+  tokens = act(P * 4, "sampled tokens");
+  seq_row0 = act(S * 4, "sequence rows");
+  seq_rows = act(S * 4, "sequence lengths");
+  tables = act(S * MB * 4, "block tables");
+  freqs = act(T * c.head_dim / 2 * 4, "rope frequencies");
+  sample_rows = act(P * int64_t(sizeof(cuda::SampleRow)), "sampling parameters");
+}
+
+std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOptions& options) {
+  const io::ModelConfig& c = host.config();
+  SUNBAE_CHECK(cuda::attention_supports_head_dim(c.head_dim), "CUDA backend: head_dim ", c.head_dim,
+               " is not built (supported: 16..32, 64, 128, 256)");
+  auto m = std::make_unique<Impl>();
+  m->host = &host;
+  m->opt = options;
+  const DType half = options.weight_dtype.value_or(default_half(host));
+  m->wt = half == DType::F16 ? cuda::WType::F16 : cuda::WType::BF16;
+  const int64_t P = options.max_logit_rows > 0 ? options.max_logit_rows : options.max_seqs;
+  const int64_t ctx = options.max_context > 0 ? options.max_context : c.max_position_embeddings;
+  const int64_t workspace = int64_t(cuda::Gemm::kWorkspaceBytes) +
+      cuda::decode_workspace_floats(options.max_seqs, c.num_heads, c.head_dim, kv::blocks_for_tokens(ctx)) * 4 +
+      int64_t(cuda::sample_workspace_bytes(P, c.vocab_size));
+  m->report = plan_gpu_memory(c, options, half, double(free_bytes()) / (1 << 20), workspace);
+
+  SUNBAE_CUDA_CHECK(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
+  const size_t free0 = free_bytes();
+  m->upload_weights();
+  const size_t free1 = free_bytes();
+  m->allocate_buffers();
+  m->gemm = std::make_unique<cuda::Gemm>();
+  m->attn_ws = DeviceBuffer(size_t(cuda::decode_workspace_floats(options.max_seqs, c.num_heads, c.head_dim,
+                                                                 m->report.max_blocks_per_seq)) * 4,
+                            "attention workspace");
+  m->sample_ws = DeviceBuffer(cuda::sample_workspace_bytes(P, c.vocab_size), "sampling workspace");
+  const size_t free2 = free_bytes();
+  // What the plan said against what the driver saw go (allocation granularity adds a little).
+  m->report.weights_mb = double(free0 - free1) / (1 << 20);
+  const double rest = double(free1 - free2) / (1 << 20);
+  m->report.activations_mb = std::max(0.0, rest - m->report.kv_cache_mb - m->report.workspace_mb);
+  return std::unique_ptr<CudaModel>(new CudaModel(std::move(m)));
+}
+
+}  // namespace sunbae::model
