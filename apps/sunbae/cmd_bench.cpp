@@ -123,8 +123,10 @@ Run add_bench(CLI::App& app) {
         what += ", first " + std::to_string(o->layers) + " layers";
       }
       const DType dt = o->dtype == "bf16" ? DType::BF16 : o->dtype == "f16" ? DType::F16 : DType::F32;
-      std::fprintf(stderr, "building %s ...\n", what.c_str());
-      auto w = std::make_unique<bench::SyntheticWeights>(c, dt, 1234);
+      // On the GPU the values are made there: the host tensors stay unfilled placeholders.
+      const bool on_gpu = o->device == "cuda";
+      if (!on_gpu) std::fprintf(stderr, "building %s ...\n", what.c_str());
+      auto w = std::make_unique<bench::SyntheticWeights>(c, dt, 1234, !on_gpu);
       m = model::Model::from_parts(c, std::move(w));
     }
     const double load_s =
@@ -139,6 +141,7 @@ Run add_bench(CLI::App& app) {
       bo.batches = o->batches;
       bo.context = o->context;
       bo.gpu_memory_mb = o->gpu_memory_mb;
+      if (o->dir.empty()) bo.synthetic_seed = 1234;
       nlohmann::ordered_json j = model::cuda_bench(*m, bo);
       j["model"] = what;
       print_cuda_table(j);

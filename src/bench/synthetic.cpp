@@ -22,8 +22,8 @@ inline uint64_t mix(uint64_t x) {
 }
 }  // namespace
 
-SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64_t seed)
-    : dtype_(dtype), seed_(seed) {
+SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64_t seed, bool fill)
+    : dtype_(dtype), seed_(seed), fill_(fill) {
   SUNBAE_CHECK(dtype == DType::F32 || dtype == DType::BF16 || dtype == DType::F16,
                "synthetic weights: dtype must be F32, BF16 or F16");
   pool_.resize(kPool);
@@ -35,7 +35,7 @@ SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64
   const float sq = 1.0f / std::sqrt(float(c.num_heads * D));
   add(n::kEmbed, {c.vocab_size, H}, 1.0f, 0.0f);
   for (int64_t i = 0; i < c.num_layers; ++i) {
-    std::fprintf(stderr, "\rsynthetic weights: layer %ld/%ld", long(i + 1), long(c.num_layers));
+    if (fill_) std::fprintf(stderr, "\rsynthetic weights: layer %ld/%ld", long(i + 1), long(c.num_layers));
     auto L = [&](const char* leaf) { return n::layer(i, leaf); };
     add(L(n::kAttnNorm), {H}, 0.1f, 1.0f);
     add(L(n::kMlpNorm), {H}, 0.1f, 1.0f);
@@ -58,7 +58,7 @@ SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64
       add(L(n::kDown) + ".bias", {H}, 0.1f, 0.0f);
     }
   }
-  std::fprintf(stderr, "\n");
+  if (fill_) std::fprintf(stderr, "\n");
   add(n::kFinalNorm, {H}, 0.1f, 1.0f);
   if (!c.tie_word_embeddings) add(n::kLmHead, {c.vocab_size, H}, sh, 0.0f);
 }
@@ -68,6 +68,11 @@ void SyntheticWeights::add(const std::string& name, std::vector<int64_t> shape, 
   TensorView t{nullptr, dtype_, std::move(shape)};
   Buffer bytes(t.nbytes(), "synthetic weights: '" + name + "' " + shape_str(t.shape));
   const int64_t n = t.numel();
+  if (!fill_) {
+    t.data = bytes.data();
+    tensors_[name] = {std::move(t), std::move(bytes)};
+    return;
+  }
   const size_t start = size_t(mix(seed_ ^ std::hash<std::string>{}(name)) % kPool);
   uint8_t* out = bytes.data();
   const DType dt = dtype_;

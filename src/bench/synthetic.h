@@ -18,7 +18,9 @@ class SyntheticWeights : public model::TensorSource {
   // a = 1/sqrt(fan_in) (norms near 1) so activations stay finite through the layers. Values
   // come from one random pool of a length prime to every dimension, copied cyclically from a
   // per-tensor offset: as good as fresh randoms for timing, and 10x faster to build at 7B.
-  SyntheticWeights(const io::ModelConfig& config, DType dtype, uint64_t seed);
+  // fill = false leaves every tensor zero (pages never touched, so no memory is used) for a backend
+  // that makes the values itself (CudaOptions::synthetic_seed).
+  SyntheticWeights(const io::ModelConfig& config, DType dtype, uint64_t seed, bool fill = true);
   bool has(std::string_view name) const override;
   TensorView get(std::string_view name) const override;
   const std::string& source() const override { return source_; }
@@ -28,6 +30,7 @@ class SyntheticWeights : public model::TensorSource {
   std::string source_ = "synthetic weights";
   DType dtype_;
   uint64_t seed_;
+  bool fill_;
   std::vector<float> pool_;  // random values that tensors copy cyclically
   std::map<std::string, std::pair<TensorView, Buffer>, std::less<>> tensors_;
 };

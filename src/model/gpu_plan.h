@@ -21,6 +21,9 @@ struct CudaOptions {
   double gpu_memory_mb = 0;        // budget for everything; 0: 90% of the memory free at start
   std::optional<DType> weight_dtype;  // BF16 or F16; default F16 for all-f16 checkpoints, else BF16
   int64_t max_graph_tokens = 64;   // decode steps up to this many rows replay CUDA graphs
+  // Benchmarks: make the weights on the GPU (random, at bench::SyntheticWeights' scales) instead
+  // of copying the host's, which may then be unfilled placeholders.
+  std::optional<uint64_t> synthetic_seed;
 };
 
 struct GpuMemoryReport {

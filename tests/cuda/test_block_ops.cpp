@@ -151,3 +151,33 @@ TEST(CudaBlockOps, RopeStoreQkvMatchesCpu) {
 
 }  // namespace
 }  // namespace sunbae::cuda
+
+namespace sunbae::cuda {
+namespace {
+using namespace test;
+
+TEST(CudaBlockOps, FillUniformIsSeededAndSpread) {
+  const int64_t n = 1 << 20;
+  DeviceBuffer a = poisoned(n * 4), b = poisoned(n * 4), c = poisoned(n * 2);
+  fill_uniform(a.get(), n, OutType::F32, 0.5f, 1.f, 7, nullptr);
+  fill_uniform(b.get(), n, OutType::F32, 0.5f, 1.f, 7, nullptr);
+  fill_uniform(c.get(), n, OutType::BF16, 0.5f, 1.f, 8, nullptr);
+  const auto ha = down<float>(a, n), hb = down<float>(b, n);
+  const auto hc = down<uint16_t>(c, n);
+  EXPECT_EQ(ha, hb);  // same seed, same values
+  double sum = 0, sq = 0;
+  int64_t same = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_GE(ha[size_t(i)], 0.5f);
+    ASSERT_LT(ha[size_t(i)], 1.5f);
+    sum += ha[size_t(i)];
+    sq += (ha[size_t(i)] - 1.0) * (ha[size_t(i)] - 1.0);
+    same += std::fabs(bf16_to_f32(hc[size_t(i)]) - ha[size_t(i)]) < 1e-2f;
+  }
+  EXPECT_NEAR(sum / double(n), 1.0, 2e-3);           // mean of offset + 0.5 U(-1, 1)
+  EXPECT_NEAR(sq / double(n), 0.25 / 3.0, 1e-3);     // variance 0.5^2 / 3
+  EXPECT_LT(same, n / 20) << "another seed gives other values";
+}
+
+}  // namespace
+}  // namespace sunbae::cuda

@@ -218,6 +218,32 @@ TEST_P(CudaGolden, ChunkedBatchedAndSampledAgree) {
   EXPECT_EQ(toks[1], int32_t(std::max_element(ll.row(1), ll.row(1) + ll.vocab) - ll.row(1)));
 }
 
+// Weights made on the GPU (benchmarks): finite logits, and the same seed gives the same model.
+TEST(CudaModel, SyntheticWeightsMadeOnTheGpu) {
+  auto host = model::Model::load(supported_fixture_dirs().front());
+  model::CudaOptions o = small_options();
+  o.synthetic_seed = 5;
+  std::vector<std::vector<float>> runs;
+  for (int rep = 0; rep < 2; ++rep) {
+    auto gpu = model::CudaModel::create(*host, o);
+    kv::BlockAllocator alloc(8);
+    kv::BlockTable t;
+    ASSERT_TRUE(t.reserve(alloc, 20));
+    model::Batch b;
+    b.seqs = {step({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, 0, t, false)};
+    runs.push_back(gpu->forward(b).data);
+  }
+  for (float v : runs[0]) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_EQ(runs[0], runs[1]);
+  auto real = model::CudaModel::create(*host, small_options());
+  kv::BlockAllocator alloc(8);
+  kv::BlockTable t;
+  ASSERT_TRUE(t.reserve(alloc, 20));
+  model::Batch b;
+  b.seqs = {step({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, 0, t, false)};
+  EXPECT_GT(rel_err(real->forward(b).data.data(), runs[0].data(), runs[0].size()), 0.1) << "not the checkpoint's weights";
+}
+
 TEST(CudaModel, OutOfMemoryIsAClearError) {
   const auto dirs = supported_fixture_dirs();
   auto host = model::Model::load(dirs.front());

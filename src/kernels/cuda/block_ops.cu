@@ -1,6 +1,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
+
 #include "kernels/cuda/block_ops.h"
 #include "kernels/cuda/cuda_check.h"
 
@@ -70,6 +72,20 @@ __global__ void to_half_kernel(const float* x, int64_t n, void* y, OutType t) {
 __global__ void gather_kernel(const float* src, const int32_t* rows, int64_t D, float* dst) {
   const float* r = src + int64_t(rows[blockIdx.x]) * D;
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) dst[int64_t(blockIdx.x) * D + d] = r[d];
+}
+
+__device__ __forceinline__ uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+__global__ void fill_kernel(void* dst, int64_t n, OutType t, float scale, float offset, uint64_t seed) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const float u = 2.f * float(mix64(seed ^ (uint64_t(i) * 0x632be59bd9b4e019ull)) >> 40) / float(1 << 24) - 1.f;
+    store(dst, i, offset + scale * u, t);
+  }
 }
 
 // One block per row; thread t handles rotation pair (head, i) of q and k heads alike, then the
@@ -144,6 +160,12 @@ void to_half(const float* x, int64_t n, void* y, OutType out, cudaStream_t s) {
 void gather_rows(const float* src, const int32_t* rows, int64_t n, int64_t D, float* dst, cudaStream_t s) {
   if (n == 0) return;
   gather_kernel<<<unsigned(n), 256, 0, s>>>(src, rows, D, dst);
+  SUNBAE_CUDA_CHECK_LAUNCH();
+}
+
+void fill_uniform(void* dst, int64_t n, OutType t, float scale, float offset, uint64_t seed, cudaStream_t s) {
+  if (n == 0) return;
+  fill_kernel<<<unsigned(std::min<int64_t>(grid_for(n, 256), 8192)), 256, 0, s>>>(dst, n, t, scale, offset, seed);
   SUNBAE_CUDA_CHECK_LAUNCH();
 }
 

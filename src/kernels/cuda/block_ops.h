@@ -25,6 +25,10 @@ void gather_rows(const float* src, const int32_t* rows, int64_t n, int64_t D, fl
 // x rounded to the half type, for the tensor-core GEMM's activations.
 void to_half(const float* x, int64_t n, void* y, OutType out, cudaStream_t s);
 
+// dst[i] = offset + scale * u_i, u_i uniform in [-1, 1) from a hash of (seed, i): random weights
+// made on the GPU for benchmarks, so a 7B model needs no host copy.
+void fill_uniform(void* dst, int64_t n, OutType t, float scale, float offset, uint64_t seed, cudaStream_t s);
+
 // One pass over the fused q/k/v projection rows qkv[m] = [q (Hq*D) | k (Hkv*D) | v (Hkv*D)]:
 // rotate-half RoPE on dims [0, rot) of every q and k head at position pos[m] (frequencies
 // inv_freq + m * freq_stride, rot/2 of them), q to q_out [M, Hq, D] f32, and k and v to their

@@ -84,6 +84,7 @@ nlohmann::ordered_json cuda_bench(const Model& host, const CudaBenchOptions& o) 
       opt.max_context = ctx;
       opt.kv_blocks = B * kv::blocks_for_tokens(ctx);
       opt.gpu_memory_mb = o.gpu_memory_mb;
+      opt.synthetic_seed = o.synthetic_seed;
       std::fprintf(stderr, "batch %ld: uploading weights, KV for %ld x %ld tokens ...\n", long(B), long(B), long(ctx));
       const double used0 = used_mb();
       auto gpu = CudaModel::create(host, opt);

@@ -2,6 +2,7 @@
 // GPU timing of a whole model through CudaModel: prefill (TTFT), decode at several batch sizes,
 // memory, and the card's copy bandwidth measured in the same run for the decode floor.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "model/model.h"
@@ -13,6 +14,7 @@ struct CudaBenchOptions {
   std::vector<int64_t> batches = {1, 16, 64};
   int64_t context = 4096;      // KV capacity of the batch-1 run (the VRAM figure)
   double gpu_memory_mb = 0;    // budget for each run (0: 90% of free memory)
+  std::optional<uint64_t> synthetic_seed;  // make random weights on the GPU (host tensors unfilled)
 };
 
 nlohmann::ordered_json cuda_bench(const Model& host, const CudaBenchOptions& o);

@@ -1,5 +1,7 @@
 // CudaModel::create: the memory plan, then the weights (converted to the half type, q/k/v and
 // gate/up fused), the bf16 KV cache and the step buffers.
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "kernels/cuda/attention.h"
@@ -34,8 +36,31 @@ DeviceBuffer upload_f32(const std::vector<float>& v, const std::string& what) {
   return b;
 }
 
-// Linears stacked by rows into one matrix (and one bias, zeros where a part has none).
-GpuLinear stack(std::initializer_list<const Linear*> parts, DType half, const std::string& what) {
+// Where the weights come from: the host tensors, or values made on the GPU.
+struct Source {
+  DType half;
+  std::optional<uint64_t> seed;  // synthetic
+  mutable uint64_t counter = 0;  // one stream of values per tensor
+
+  void matrix(void* dst, const void* src, DType t, int64_t n, float scale) const {
+    if (seed) return fill(dst, n, half == DType::BF16 ? cuda::OutType::BF16 : cuda::OutType::F16, scale, 0.f);
+    const auto h = to_half_host(src, t, n, half);
+    copy_in(dst, h.data(), h.size() * 2);
+  }
+  DeviceBuffer vec(const std::vector<float>& v, float scale, float offset, const std::string& what) const {
+    if (!seed) return upload_f32(v, what);
+    DeviceBuffer b(v.size() * 4, what);
+    fill(b.get(), int64_t(v.size()), cuda::OutType::F32, scale, offset);
+    return b;
+  }
+  void fill(void* dst, int64_t n, cuda::OutType t, float scale, float offset) const {
+    cuda::fill_uniform(dst, n, t, scale, offset, *seed * 0x9e3779b97f4a7c15ull + ++counter, nullptr);
+  }
+};
+
+// Linears stacked by rows into one matrix (and one bias, zeros where a part has none). Synthetic
+// values: U(-1, 1) / sqrt(fan_in), biases 0.1 U(-1, 1), as bench::SyntheticWeights makes them.
+GpuLinear stack(std::initializer_list<const Linear*> parts, const Source& src, const std::string& what) {
   GpuLinear g;
   g.in = (*parts.begin())->w.cols;
   bool any_bias = false;
@@ -48,8 +73,8 @@ GpuLinear stack(std::initializer_list<const Linear*> parts, DType half, const st
   std::vector<float> bias;
   int64_t row = 0;
   for (const Linear* l : parts) {
-    const auto h = to_half_host(l->w.data, l->w.dtype, l->w.rows * l->w.cols, half);
-    copy_in(g.w.get<uint16_t>() + row * g.in, h.data(), h.size() * 2);
+    src.matrix(g.w.get<uint16_t>() + row * g.in, l->w.data, l->w.dtype, l->w.rows * l->w.cols,
+               1.f / std::sqrt(float(g.in)));
     if (any_bias) {
       if (l->bias.empty())
         bias.resize(bias.size() + size_t(l->w.rows), 0.f);
@@ -58,7 +83,7 @@ GpuLinear stack(std::initializer_list<const Linear*> parts, DType half, const st
     }
     row += l->w.rows;
   }
-  if (any_bias) g.bias = upload_f32(bias, what + " bias");
+  if (any_bias) g.bias = src.vec(bias, 0.1f, 0.f, what + " bias");
   return g;
 }
 
@@ -81,33 +106,33 @@ CudaModel::Impl::~Impl() {
 void CudaModel::Impl::upload_weights() {
   const io::ModelConfig& c = host->config();
   const ModelWeights& w = host->weights();
-  const DType half = report.weight_dtype;
-  {
-    const auto e = to_half_host(w.embed.data, w.embed.dtype, w.embed.numel(), half);
-    embed = DeviceBuffer(e.size() * 2, "embedding table");
-    copy_in(embed.get(), e.data(), e.size() * 2);
-  }
+  const Source src{report.weight_dtype, opt.synthetic_seed};
+  embed = DeviceBuffer(size_t(w.embed.numel()) * 2, "embedding table");
+  src.matrix(embed.get(), w.embed.data, w.embed.dtype, w.embed.numel(), 1.f);
   for (size_t i = 0; i < w.layers.size(); ++i) {
     const LayerWeights& L = w.layers[i];
     const std::string n = "layer " + std::to_string(i);
     GpuLayer g;
-    g.attn_norm = upload_f32(L.attn_norm, n + " input norm");
-    g.mlp_norm = upload_f32(L.mlp_norm, n + " post-attention norm");
-    g.qkv = stack({&L.q, &L.k, &L.v}, half, n + " q/k/v projections");
-    g.o = stack({&L.o}, half, n + " o_proj");
-    g.gate_up = stack({&L.gate, &L.up}, half, n + " gate/up projections");
-    g.down = stack({&L.down}, half, n + " down_proj");
+    if (src.seed) std::fprintf(stderr, "\rrandom weights on the GPU: layer %zu/%zu", i + 1, w.layers.size());
+    g.attn_norm = src.vec(L.attn_norm, 0.1f, 1.f, n + " input norm");
+    g.mlp_norm = src.vec(L.mlp_norm, 0.1f, 1.f, n + " post-attention norm");
+    g.qkv = stack({&L.q, &L.k, &L.v}, src, n + " q/k/v projections");
+    g.o = stack({&L.o}, src, n + " o_proj");
+    g.gate_up = stack({&L.gate, &L.up}, src, n + " gate/up projections");
+    g.down = stack({&L.down}, src, n + " down_proj");
     g.window = L.sliding ? *c.sliding_window : 0;
     layers.push_back(std::move(g));
   }
-  final_norm = upload_f32(w.final_norm, "final norm");
+  if (src.seed) std::fprintf(stderr, "\n");
+  final_norm = src.vec(w.final_norm, 0.1f, 1.f, "final norm");
   if (c.tie_word_embeddings) {
     lm_head.shared = embed.get();
     lm_head.out = c.vocab_size;
     lm_head.in = c.hidden_size;
   } else {
-    lm_head = stack({&w.lm_head}, half, "lm_head");
+    lm_head = stack({&w.lm_head}, src, "lm_head");
   }
+  SUNBAE_CUDA_CHECK(cudaDeviceSynchronize());
   inv_freq = upload_f32(host->inv_freq_for(0), "rope table");
 }
 
