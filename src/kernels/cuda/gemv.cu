@@ -1,91 +1,58 @@
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
+// The decode GEMV's dispatch: the FMA kernel below kGemvTensorCoreMinRows rows, the tensor-core
+// kernel from there on; the configurations are the winners of bench/cuda/gemv_bench's sweep.
+#include <utility>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gemv.h"
+#include "kernels/cuda/gemv_kernels.cuh"
 
 namespace sunbae::cuda {
 
 namespace {
-constexpr int kWarps = 8;   // per block; one output row per warp
-constexpr int kUnroll = 4;  // 16-byte weight loads in flight per lane
+using namespace gemv_detail;
 
-template <bool BF16>
-__device__ __forceinline__ void widen8(const uint4& v, float (&f)[8]) {
-  const uint32_t w[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    if constexpr (BF16) {
-      f[2 * i] = __uint_as_float(w[i] << 16);
-      f[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
-    } else {
-      const float2 p = __half22float2(*reinterpret_cast<const __half2*>(&w[i]));
-      f[2 * i] = p.x;
-      f[2 * i + 1] = p.y;
-    }
-  }
-}
+// The winners of bench/cuda/gemv_bench's sweep on an H200 (sum of µs over the 7B shapes):
+// FMA with 2 rows per warp at M = 1-2, 4 at M = 3 (x re-read from L1 less often per weight
+// byte); tensor cores with x split into hi + lo and 2 loads in flight at M = 4-8; at M = 9-16
+// x rounded once and 4 in flight (the split versions measured 12% slower there).
+constexpr int fma_rows(int M) { return M <= 2 ? 2 : 4; }
+constexpr int kFmaUnroll = 4, kFmaWarps = 4;
+constexpr int kMmaWarps = 8;
+constexpr int mma_unroll(int nt) { return nt == 1 ? 2 : 4; }
+constexpr bool mma_split(int nt) { return nt == 1; }
+static_assert(kGemvSplitXMaxRows == 8, "the split-x tensor-core instance is the one-n8-tile (M <= 8) one");
 
 template <int M, bool BF16>
-__device__ __forceinline__ void fma_chunk(const uint4& wv, const float* __restrict__ x, int64_t K, int64_t k,
-                                          float (&acc)[M]) {
-  float f[8];
-  widen8<BF16>(wv, f);
-#pragma unroll
-  for (int m = 0; m < M; ++m) {
-    const float4 a = __ldg(reinterpret_cast<const float4*>(x + m * K + k));
-    const float4 b = __ldg(reinterpret_cast<const float4*>(x + m * K + k + 4));
-    acc[m] += f[0] * a.x + f[1] * a.y + f[2] * a.z + f[3] * a.w + f[4] * b.x + f[5] * b.y + f[6] * b.z + f[7] * b.w;
-  }
-}
-
-template <int M, bool BF16>
-__global__ void __launch_bounds__(kWarps * 32)
-    gemv_kernel(const float* __restrict__ x, const uint16_t* __restrict__ w, const float* __restrict__ bias,
-                int64_t N, int64_t K, float* __restrict__ y, bool accumulate) {
-  const int lane = threadIdx.x & 31;
-  const int64_t n = int64_t(blockIdx.x) * kWarps + (threadIdx.x >> 5);
-  if (n >= N) return;
-  const uint4* wrow = reinterpret_cast<const uint4*>(w + n * K);
-  const int64_t chunks = K / 8;  // 8 halves per 16-byte load
-  float acc[M];
-#pragma unroll
-  for (int m = 0; m < M; ++m) acc[m] = 0.f;
-  int64_t c = lane;
-  for (; c + 32 * (kUnroll - 1) < chunks; c += 32 * kUnroll) {
-    uint4 v[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) v[u] = __ldg(wrow + c + 32 * u);  // all loads issued first
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) fma_chunk<M, BF16>(v[u], x, K, (c + 32 * u) * 8, acc);
-  }
-  for (; c < chunks; c += 32) fma_chunk<M, BF16>(__ldg(wrow + c), x, K, c * 8, acc);
-#pragma unroll
-  for (int m = 0; m < M; ++m) {
-    float s = acc[m];
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
-    if (lane == 0) {
-      s += bias ? bias[n] : 0.f;
-      y[m * N + n] = accumulate ? y[m * N + n] + s : s;
-    }
-  }
-}
-
-template <int M>
-void launch(const GemvArgs& a, cudaStream_t s) {
-  const unsigned blocks = unsigned((a.N + kWarps - 1) / kWarps);
-  const auto* w = static_cast<const uint16_t*>(a.w);
-  if (a.wtype == WType::BF16)
-    gemv_kernel<M, true><<<blocks, kWarps * 32, 0, s>>>(a.x, w, a.bias, a.N, a.K, a.y, a.accumulate);
-  else
-    gemv_kernel<M, false><<<blocks, kWarps * 32, 0, s>>>(a.x, w, a.bias, a.N, a.K, a.y, a.accumulate);
+void launch_fma(const GemvArgs& a, cudaStream_t s) {
+  constexpr int R = fma_rows(M), U = kFmaUnroll;
+  const int64_t per_block = int64_t(kFmaWarps) * R;
+  const unsigned blocks = unsigned((a.N + per_block - 1) / per_block);
+  fma_kernel<M, BF16, R, U, kFmaWarps><<<blocks, kFmaWarps * 32, 0, s>>>(
+      a.x, static_cast<const uint16_t*>(a.w), a.bias, a.N, a.K, a.y, a.accumulate);
   SUNBAE_CUDA_CHECK_LAUNCH();
 }
 
-template <int... Ms>
-void dispatch(const GemvArgs& a, cudaStream_t s, std::integer_sequence<int, Ms...>) {
-  ((a.M == Ms + 1 ? launch<Ms + 1>(a, s) : void()), ...);
+template <int NT, bool BF16>
+void launch_mma(const GemvArgs& a, cudaStream_t s) {
+  const unsigned blocks = unsigned((a.N + 15) / 16);
+  mma_kernel<NT, BF16, mma_split(NT), mma_unroll(NT), kMmaWarps><<<blocks, kMmaWarps * 32, 0, s>>>(
+      a.x, a.M, static_cast<const uint16_t*>(a.w), a.bias, a.N, a.K, a.y, a.accumulate);
+  SUNBAE_CUDA_CHECK_LAUNCH();
+}
+
+template <bool BF16, int... Ms>
+void dispatch_fma(const GemvArgs& a, cudaStream_t s, std::integer_sequence<int, Ms...>) {
+  ((a.M == Ms + 1 ? launch_fma<Ms + 1, BF16>(a, s) : void()), ...);
+}
+
+template <bool BF16>
+void run(const GemvArgs& a, cudaStream_t s) {
+  if (a.M < kGemvTensorCoreMinRows)
+    dispatch_fma<BF16>(a, s, std::make_integer_sequence<int, kGemvTensorCoreMinRows - 1>{});
+  else if (a.M <= kGemvSplitXMaxRows)
+    launch_mma<1, BF16>(a, s);
+  else
+    launch_mma<2, BF16>(a, s);
 }
 }  // namespace
 
@@ -95,7 +62,15 @@ void gemv(const GemvArgs& a, cudaStream_t stream) {
   SUNBAE_CHECK(reinterpret_cast<uintptr_t>(a.w) % 16 == 0 && reinterpret_cast<uintptr_t>(a.x) % 16 == 0,
                "gemv: operands must be 16-byte aligned");
   if (a.N == 0) return;
-  dispatch(a, stream, std::make_integer_sequence<int, kGemvMaxRows>{});
+  if (a.wtype == WType::BF16)
+    run<true>(a, stream);
+  else
+    run<false>(a, stream);
+}
+
+const char* gemv_kernel_name(int M) {
+  if (M < kGemvTensorCoreMinRows) return fma_rows(M) == 2 ? "fma r2 u4 w4" : "fma r4 u4 w4";
+  return M <= 8 ? "mma split w8 u2" : "mma w8 u4";
 }
 
 void gemv_bf16(const float* x, int M, const uint16_t* w, const float* bias, int64_t N, int64_t K, float* y,

@@ -2,6 +2,16 @@
 // Decode-time skinny GEMM: y[M, N] = x[M, K] · W[N, K]^T (or y += that) with bf16 or f16
 // weights, f32 activations and f32 accumulation, for M = 1..kGemvMaxRows rows (batch-1..16
 // decode). Memory-bound: each weight byte is read once with 16-byte coalesced loads.
+//
+// Which kernel runs (picked by bench/cuda/gemv_bench's variant sweep on an H200):
+//   M <  kGemvTensorCoreMinRows (1-3): FP32 FMA, x read as f32: ~1e-6 relative error (summation
+//       order only).
+//   M >= kGemvTensorCoreMinRows: tensor cores (mma.sync m16n8k16, W as A, x as B, f32 accumulate).
+//     M <= kGemvSplitXMaxRows (4-8): x split into a half-precision head and tail (x = hi + lo, two
+//       products), so x enters with ~16 significant bits: ~1e-5 relative.
+//     M 9-16: x rounded to the weight type once: ~1e-3 relative (bf16's 8 significant bits).
+//   With f16 weights the tensor-core paths need |x| < 65504 (f16 range), which normalized
+//   activations and attention / SiLU outputs are.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -9,6 +19,8 @@
 namespace sunbae::cuda {
 
 constexpr int kGemvMaxRows = 16;
+constexpr int kGemvTensorCoreMinRows = 4;
+constexpr int kGemvSplitXMaxRows = 8;
 
 enum class WType { BF16, F16 };
 
@@ -23,6 +35,8 @@ struct GemvArgs {
   bool accumulate = false;    // y += x · W^T (+ bias): the residual add fused into the epilogue
 };
 void gemv(const GemvArgs& a, cudaStream_t stream);
+// What gemv() runs for M rows, for bench tables and logs ("fma r2 u4", "mma split w8 u4", ...).
+const char* gemv_kernel_name(int M);
 
 // The earlier entry point: bf16 weights, y = x · W^T + bias, M <= 8.
 void gemv_bf16(const float* x, int M, const uint16_t* w, const float* bias, int64_t N, int64_t K,
