@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+#include <functional>
+#include <random>
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/sampling_rule.h"
 
 namespace sunbae::engine {
 
@@ -14,10 +16,17 @@ void SamplingParams::validate() const {
                "temperature must be >= 0, got ", temperature);
   SUNBAE_CHECK(top_k >= 0, "top_k must be >= 0 (0 disables it), got ", top_k);
   SUNBAE_CHECK(top_p > 0.0 && top_p <= 1.0, "top_p must be in (0, 1], got ", top_p);
+  SUNBAE_CHECK(min_p >= 0.0 && min_p <= 1.0, "min_p must be in [0, 1], got ", min_p);
 }
 
-Sampler::Sampler(const SamplingParams& params)
-    : p_(params), rng_(params.seed ? *params.seed : std::random_device{}()) {
+namespace {
+uint64_t random_seed() {
+  std::random_device rd;
+  return uint64_t(rd()) << 32 | rd();
+}
+}  // namespace
+
+Sampler::Sampler(const SamplingParams& params) : p_(params), seed_(params.seed ? *params.seed : random_seed()) {
   p_.validate();
 }
 
@@ -32,43 +41,56 @@ int32_t Sampler::sample(const float* logits, int64_t vocab) {
   // NaN compares false everywhere, so greedy would silently pick index 0: refuse instead.
   for (int64_t i = 0; i < vocab; ++i)
     SUNBAE_CHECK(!std::isnan(logits[i]), "sampler: logit ", i, " is NaN");
-  if (p_.temperature == 0.0) return argmax(logits, vocab);
-  // Candidates sorted by logit (stable on index), cut by top-k, softmax, then cut by top-p.
-  std::vector<int32_t> idx(static_cast<size_t>(vocab));
-  std::iota(idx.begin(), idx.end(), 0);
-  const int64_t k = p_.top_k > 0 ? std::min(p_.top_k, vocab) : vocab;
-  auto by_logit = [&](int32_t a, int32_t b) {
-    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-  };
-  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), by_logit);
-  idx.resize(size_t(k));
-  std::vector<double> prob(idx.size());
-  const double mx = logits[idx[0]];
-  double sum = 0.0;
-  for (size_t i = 0; i < idx.size(); ++i) {
-    prob[i] = std::exp((double(logits[idx[i]]) - mx) / p_.temperature);
-    sum += prob[i];
+  return select_token(logits, vocab, p_, seed_, step_++);
+}
+
+// Written as the rule reads (sampling_rule.h), with sorts where the GPU uses radix selection.
+int32_t select_token(const float* logits, int64_t vocab, const SamplingParams& params, uint64_t seed,
+                     uint64_t step) {
+  using namespace kernels;
+  const float temperature = float(params.temperature);
+  if (!(temperature > 0.f)) return argmax(logits, vocab);
+  const float m = logits[argmax(logits, vocab)];
+  const float inv_t = inv_temperature(temperature);
+  std::vector<float> e(static_cast<size_t>(vocab));
+  for (size_t i = 0; i < e.size(); ++i) e[i] = token_weight(logits[i], m, inv_t);
+
+  float t = 0.f;  // every e is >= 0: keeps all
+  if (params.top_k > 0 && params.top_k < vocab) {
+    std::vector<float> s = e;
+    const auto kth = s.begin() + (params.top_k - 1);
+    std::nth_element(s.begin(), kth, s.end(), std::greater<float>());
+    t = *kth;
   }
-  size_t keep = idx.size();
-  if (p_.top_p < 1.0) {
-    double mass = 0.0;
-    for (size_t i = 0; i < idx.size(); ++i) {
-      mass += prob[i] / sum;
-      if (mass >= p_.top_p) {
-        keep = i + 1;
+  const float top_p = float(params.top_p);
+  if (top_p < 1.f) {
+    std::vector<float> s;
+    uint64_t mass_k = 0;
+    for (float v : e)
+      if (v >= t) s.push_back(v), mass_k += token_mass(v);
+    std::sort(s.begin(), s.end(), std::greater<float>());
+    uint64_t cum = 0;
+    for (size_t i = 0; i < s.size();) {
+      size_t j = i;
+      while (j < s.size() && s[j] == s[i]) cum += token_mass(s[j++]);  // a whole tie group at once
+      if (top_p_reached(cum, top_p, mass_k)) {
+        t = s[i];
         break;
       }
+      i = j;
     }
   }
-  double total = 0.0;
-  for (size_t i = 0; i < keep; ++i) total += prob[i];
-  const double u = std::uniform_real_distribution<double>(0.0, total)(rng_);
-  double acc = 0.0;
-  for (size_t i = 0; i < keep; ++i) {
-    acc += prob[i];
-    if (u < acc) return idx[i];
-  }
-  return idx[keep - 1];
+  const float min_p = float(params.min_p);
+  if (min_p > t) t = std::min(min_p, 1.f);
+
+  uint64_t total = 0;
+  for (float v : e)
+    if (v >= t) total += token_mass(v);
+  const uint64_t target = draw_target(draw_bits(seed, step), total);
+  uint64_t cum = 0;
+  for (size_t i = 0; i < e.size(); ++i)
+    if (e[i] >= t && (cum += token_mass(e[i])) > target) return int32_t(i);
+  fail("sampler: the draw ran past the kept tokens (mass ", total, ", target ", target, ")");
 }
 
 }  // namespace sunbae::engine
