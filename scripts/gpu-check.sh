@@ -4,7 +4,7 @@
 #   BUILD_DIR (build-gpu), RESULTS (BUILD_DIR/results), CUDA_ARCHS (90; CI builds 89;90),
 #   SHAPES (mistral-7b llama-3-8b qwen2.5-7b llama-2-ko-7b), HF_SHAPES (mistral-7b: also run
 #   transformers on these for the ratio), GPU_MEMORY (MB budget for the bench, 0: all),
-#   SKIP_TESTS=1, SKIP_BENCH=1,
+#   BATCHES (1,16,64), SKIP_TESTS=1, SKIP_BENCH=1,
 #   DEPS_DEBS: a folder of Debian .deb files to unpack for libraries the machine lacks (a lent
 #   GPU machine may have no package registry); they are unpacked under a temporary prefix, never /.
 set -euo pipefail
@@ -40,7 +40,7 @@ if [ -z "${SKIP_BENCH:-}" ]; then
   "$BUILD_DIR/sunbae_gemv_bench" "$RESULTS/gemv.json" > "$RESULTS/gemv.txt" || status=1
   [ -x "$BUILD_DIR/sunbae_attention_bench" ] && { "$BUILD_DIR/sunbae_attention_bench" "$RESULTS/attention.json" > "$RESULTS/attention.txt" || status=1; }
   for shape in $SHAPES; do
-    "$BUILD_DIR/sunbae" bench --device cuda --shape "$shape" --prompt 512 --gen 128 --batch 1,16,64 \
+    "$BUILD_DIR/sunbae" bench --device cuda --shape "$shape" --prompt 512 --gen 128 --batch "${BATCHES:-1,16,64}" \
       --gpu-memory "${GPU_MEMORY:-0}" --json "$RESULTS/cuda-$shape.json" 2>"$RESULTS/cuda-$shape.log" || status=1
   done
   for shape in $HF_SHAPES; do

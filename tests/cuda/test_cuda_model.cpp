@@ -131,9 +131,10 @@ TEST_P(CudaGolden, DecodeMatchesCpuBackend) {
     bc.seqs = {step({g.prompt[i]}, int64_t(i), ct, true)};
     const model::Logits a = gpu->forward(bg), r = host->forward(bc, cache);
     // Same bf16 weights and f32 activations on both sides; only the GPU's K and V are rounded
-    // to bf16 (2^-9 relative each), which moves these logits by a few 1e-3 at most. A wrong
-    // position, slot or head mapping moves them by 1e-1 or more.
-    EXPECT_LT(rel_err(a.data.data(), r.data.data(), r.data.size()), 1e-2) << "position " << i;
+    // to bf16 (2^-9 relative each). On these tiny random models that moves logits by up to 1.5%
+    // (measured on the H200, 2026-12-02). A wrong position, slot or head mapping moves them by
+    // 10% or more.
+    EXPECT_LT(rel_err(a.data.data(), r.data.data(), r.data.size()), 2.5e-2) << "position " << i;
   }
 }
 
@@ -198,6 +199,9 @@ TEST_P(CudaGolden, ChunkedBatchedAndSampledAgree) {
   EXPECT_LT(rel_err(l2.data.data() + ref.data.size(), ref_other.data.data(), ref_other.data.size()), 1e-4);
 
   // Chunks of 5 over the cache the batch above wrote into c: attention reads the cached prefix.
+  // Not for dynamic NTK RoPE, whose frequencies follow the sequence's length at each step, so a
+  // chunk's keys rotate differently from a one-shot prompt's (in transformers too).
+  const bool dynamic = host->config().rope.type == io::RopeType::Dynamic;
   std::vector<float> chunked;
   for (int64_t s0 = 0; s0 < n; s0 += 5) {
     model::Batch ch;
@@ -207,7 +211,7 @@ TEST_P(CudaGolden, ChunkedBatchedAndSampledAgree) {
   }
   // Chunks of up to 16 rows run the GEMV (f32 activations) where the one-shot prefill ran the
   // bf16 GEMM, and single rows the decode attention: bf16-level differences only.
-  EXPECT_LT(rel_err(chunked.data(), ref.data.data(), ref.data.size()), 3e-2);
+  if (!dynamic) EXPECT_LT(rel_err(chunked.data(), ref.data.data(), ref.data.size()), 3e-2);
 
   model::Batch last;
   last.seqs = {step({g.prompt.back()}, n - 1, d, false), step({other.back()}, n - 1, a, false)};

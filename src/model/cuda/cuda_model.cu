@@ -18,7 +18,7 @@ void CudaModel::set_use_graphs(bool on) { impl_->use_graphs = on; }
 
 void CudaModel::Impl::linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y,
                              bool accumulate) {
-  if (M <= cuda::kGemvMaxRows) {
+  if (M <= kGemvRows) {
     cuda::GemvArgs a;
     a.x = in;
     a.M = int(M);
@@ -167,7 +167,7 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
   const io::ModelConfig& c = host->config();
   const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
   const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;
-  const bool small = T <= cuda::kGemvMaxRows;  // GEMV reads f32 inputs, the GEMM half ones
+  const bool small = T <= kGemvRows;  // GEMV reads f32 inputs, the GEMM half ones
   const cuda::OutType half = cuda::half_of(wt);
   const float eps = float(c.rms_norm_eps);
   float* xr = x.get<float>();
@@ -229,7 +229,7 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
     linear(L.down, act_.get<float>(), hb.get(), T, xr, true);
   }
   if (P == 0) return;
-  const bool small_p = P <= cuda::kGemvMaxRows;
+  const bool small_p = P <= kGemvRows;
   cuda::gather_rows(xr, picks.get<int32_t>(), P, H, picked.get<float>(), stream);
   cuda::rmsnorm(picked.get<float>(), final_norm.get<float>(), eps, P, H, small_p ? h.get() : hb.get(),
                 small_p ? cuda::OutType::F32 : half, stream);

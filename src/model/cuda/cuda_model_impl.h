@@ -34,6 +34,10 @@ struct GpuLayer {
   int64_t window = 0;
 };
 
+// Steps of up to this many rows multiply with the GEMV kernels (f32 inputs; tensor cores from 4
+// rows), larger ones with cuBLASLt (half inputs).
+constexpr int64_t kGemvRows = 16;
+
 struct CudaModel::Impl {
   const Model* host = nullptr;
   CudaOptions opt;
@@ -61,7 +65,7 @@ struct CudaModel::Impl {
   ~Impl();
   void upload_weights();     // cuda_weights.cu
   void allocate_buffers();   // cuda_weights.cu
-  // y (=/+=) in · W^T + bias: the GEMV kernel for up to kGemvMaxRows rows (f32 input),
+  // y (=/+=) in · W^T + bias: the GEMV kernel for up to kGemvRows rows (f32 input),
   // cuBLASLt for more (half input).
   void linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y, bool accumulate);
   // Every launch of one step once its metadata is on the device (capturable into a graph).
