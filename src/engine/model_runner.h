@@ -1,0 +1,41 @@
+#pragma once
+// The seam between the engine loop and a backend: it owns the model and its KV storage, and runs
+// one varlen batch per call. The CPU runner wraps Model + KVCache; a CUDA runner wraps CudaModel
+// (same forward(Batch)) and its device KV cache, and is built only with SUNBAE_CUDA.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "io/model_config.h"
+#include "model/batch.h"
+#include "model/model.h"
+
+namespace sunbae::engine {
+
+class ModelRunner {
+ public:
+  virtual ~ModelRunner() = default;
+  virtual const io::ModelConfig& config() const = 0;
+  virtual int64_t num_kv_blocks() const = 0;
+  // Writes the batch's K/V into the runner's cache and returns the requested logits rows.
+  virtual model::Logits forward(const model::Batch& batch) = 0;
+  virtual std::string device() const = 0;  // "cpu", "cuda"
+};
+
+// KV blocks that fit in `budget_bytes` of cache with the model's layout (at least one).
+int64_t kv_blocks_for_bytes(const model::Model& model, int64_t budget_bytes);
+
+class CpuModelRunner : public ModelRunner {
+ public:
+  CpuModelRunner(std::unique_ptr<model::Model> model, int64_t num_blocks);
+  const io::ModelConfig& config() const override { return model_->config(); }
+  int64_t num_kv_blocks() const override { return cache_.layout().num_blocks; }
+  model::Logits forward(const model::Batch& batch) override { return model_->forward(batch, cache_); }
+  std::string device() const override { return "cpu"; }
+
+ private:
+  std::unique_ptr<model::Model> model_;
+  kv::KVCache cache_;
+};
+
+}  // namespace sunbae::engine

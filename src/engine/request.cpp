@@ -1,0 +1,46 @@
+#include "engine/request.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace sunbae::engine {
+
+namespace {
+void check(bool ok, const char* param, const std::string& message) {
+  if (ok) return;
+  RequestError e(RequestError::Invalid, message);
+  e.param = param;
+  throw e;
+}
+}  // namespace
+
+void RequestParams::validate() const {
+  try {
+    sampling.validate();
+  } catch (const Error& e) {
+    RequestError r(RequestError::Invalid, e.what());
+    throw r;
+  }
+  check(max_tokens >= 1, "max_tokens", cat("max_tokens must be >= 1, got ", max_tokens));
+  check(min_tokens >= 0 && min_tokens <= max_tokens, "min_tokens",
+        cat("min_tokens must be in [0, max_tokens], got ", min_tokens));
+  check(n >= 1 && n <= 128, "n", cat("n must be in [1, 128], got ", n));
+  check(logprobs >= -1 && logprobs <= 20, "logprobs", cat("logprobs must be in [0, 20], got ", logprobs));
+  check(std::isfinite(repetition_penalty) && repetition_penalty > 0.0, "repetition_penalty",
+        cat("repetition_penalty must be > 0, got ", repetition_penalty));
+  check(stop.size() <= 16, "stop", "at most 16 stop strings");
+  for (const auto& s : stop) check(!s.empty() && s.size() <= 1024, "stop", "stop strings must be 1..1024 bytes");
+}
+
+const char* finish_reason_name(FinishReason r) {
+  switch (r) {
+    case FinishReason::Stop: return "stop";
+    case FinishReason::Length: return "length";
+    case FinishReason::Abort: return "abort";
+    case FinishReason::None: break;
+  }
+  return "";
+}
+
+}  // namespace sunbae::engine

@@ -1,0 +1,67 @@
+#include "engine/token_choice.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "core/error.h"
+
+namespace sunbae::engine {
+
+void apply_repetition_penalty(float* logits, int64_t vocab, const std::vector<int32_t>& seen, double penalty) {
+  if (penalty == 1.0) return;
+  std::vector<uint8_t> done(size_t(vocab), 0);
+  const float p = float(penalty);
+  for (int32_t t : seen) {
+    if (t < 0 || t >= vocab || done[size_t(t)]) continue;
+    done[size_t(t)] = 1;
+    float& l = logits[t];
+    l = l > 0.f ? l / p : l * p;
+  }
+}
+
+namespace {
+TokenLogprob logprobs_of(const float* logits, int64_t vocab, int32_t chosen, int64_t k) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (int64_t i = 0; i < vocab; ++i) m = std::max(m, double(logits[i]));
+  double sum = 0.0;
+  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(double(logits[i]) - m);
+  const double lse = m + std::log(sum);
+  TokenLogprob lp;
+  lp.token = chosen;
+  lp.logprob = float(double(logits[chosen]) - lse);
+  if (k > 0) {
+    std::vector<int32_t> idx(static_cast<size_t>(vocab));
+    std::iota(idx.begin(), idx.end(), 0);
+    const auto kk = size_t(std::min<int64_t>(k, vocab));
+    // Ties by lower id, so the list is deterministic.
+    std::partial_sort(idx.begin(), idx.begin() + long(kk), idx.end(), [&](int32_t a, int32_t b) {
+      return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    });
+    for (size_t i = 0; i < kk; ++i) lp.top.emplace_back(idx[i], float(double(logits[idx[i]]) - lse));
+  }
+  return lp;
+}
+}  // namespace
+
+TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params) {
+  for (int64_t i = 0; i < in.vocab; ++i)
+    SUNBAE_CHECK(!std::isnan(in.logits[i]), "sampler: logit ", i, " is NaN");
+  std::vector<float> row(in.logits, in.logits + in.vocab);
+  apply_repetition_penalty(row.data(), in.vocab, *in.tokens, params.repetition_penalty);
+  if (in.output_len < params.min_tokens) {
+    const float ninf = -std::numeric_limits<float>::infinity();
+    if (!params.ignore_eos && in.eos_token_ids)
+      for (int64_t e : *in.eos_token_ids)
+        if (e >= 0 && e < in.vocab) row[size_t(e)] = ninf;
+    for (int32_t s : params.stop_token_ids)
+      if (s >= 0 && s < in.vocab) row[size_t(s)] = ninf;
+  }
+  TokenChoice c;
+  c.token = select_token(row.data(), in.vocab, params.sampling, in.seed, uint64_t(in.output_len));
+  if (params.logprobs >= 0) c.logprob = logprobs_of(in.logits, in.vocab, c.token, params.logprobs);
+  return c;
+}
+
+}  // namespace sunbae::engine

@@ -1,0 +1,34 @@
+#pragma once
+// Choosing a sequence's next token from its logits row under the request's parameters:
+// logprobs from the raw row, then repetition penalty, min_tokens masking, and the sampler's rule
+// (engine/sampler.h) at step = the token's index in the output, so a sequence recomputed after
+// preemption draws exactly what it drew before.
+#include <cstdint>
+#include <vector>
+
+#include "engine/request.h"
+
+namespace sunbae::engine {
+
+struct TokenChoiceInput {
+  const float* logits = nullptr;  // one row of the model's output
+  int64_t vocab = 0;
+  const std::vector<int32_t>* tokens = nullptr;  // prompt + output so far
+  int64_t output_len = 0;
+  uint64_t seed = 0;
+  const std::vector<int64_t>* eos_token_ids = nullptr;
+};
+
+struct TokenChoice {
+  int32_t token = 0;
+  TokenLogprob logprob;  // filled when params.logprobs >= 0
+};
+
+// Throws Error on a NaN logit.
+TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params);
+
+// HF/vLLM repetition penalty: a positive logit of a seen token is divided by `penalty`, a
+// negative one multiplied, so the token always becomes less likely for penalty > 1.
+void apply_repetition_penalty(float* logits, int64_t vocab, const std::vector<int32_t>& seen, double penalty);
+
+}  // namespace sunbae::engine
