@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev
-          libpcre2-dev libutf8proc-dev zlib1g-dev)
+          libpcre2-dev libutf8proc-dev zlib1g-dev libcpp-httplib-dev python3-venv)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,6 +19,15 @@ if ((${#missing[@]})); then
   fi
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+# The end-to-end server tests drive `sunbae serve` with the official openai client (PyPI), from a
+# venv made once here so that no test downloads anything.
+VENV=.cache/venv
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import openai" 2>/dev/null; then
+  echo "==> making $VENV with the openai client"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q openai
 fi
 
 # The CUDA backend builds when nvcc is found; the toolkit's usual home need not be on PATH.

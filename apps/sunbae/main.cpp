@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   add("bench", "Measure prefill and decode speed and peak memory", sunbae::app::add_bench);
   add("chat-template", "Render a conversation with the model's chat template", sunbae::app::add_chat_template);
   add("tokenize", "Encode text (or a JSONL batch) to token ids, or decode ids", sunbae::app::add_tokenize);
+  add("serve", "Serve the OpenAI API (completions, chat, streaming) with continuous batching", sunbae::app::add_serve);
   add("bench-tokenizer", "Encoding throughput on a JSONL corpus", sunbae::app::add_bench_tokenizer);
   try {
     app.parse(argc, argv);

@@ -215,13 +215,14 @@ void Engine::emit(Sequence* s, std::vector<int32_t> ids, std::vector<TokenLogpro
   st.stream->push(std::move(e));
 }
 
-void Engine::finish_sequence(Sequence* s, FinishReason reason, const std::string& error) {
+void Engine::finish_sequence(Sequence* s, FinishReason reason, const std::string& error, std::vector<int32_t> ids,
+                             std::vector<TokenLogprob> lps) {
   RequestState& st = *s->request;
   scheduler_.remove(s);
   s->finish = reason;
   if (s->detok && s->stop_reason.empty() && reason != FinishReason::Abort) s->text += s->detok->finish();
   if (error.empty()) {
-    emit(s, {}, {}, true);
+    emit(s, std::move(ids), std::move(lps), true);
   } else {
     Event e;
     e.index = s->index;
@@ -277,7 +278,8 @@ void Engine::process_token(Sequence* s, int32_t token, TokenLogprob lp, Clock::t
   } else if (past_min && std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), token) != p.stop_token_ids.end()) {
     reason = FinishReason::Stop;
     s->stop_reason = std::to_string(token);
-  } else if (s->detok) {
+  } else if (s->detok && token < tokenizer_->vocab_size()) {
+    // Ids past the tokenizer's vocabulary (models pad theirs) have no text.
     const size_t old_len = s->text.size();
     s->text += s->detok->push(token);
     if (past_min && !p.stop.empty()) {
@@ -286,12 +288,9 @@ void Engine::process_token(Sequence* s, int32_t token, TokenLogprob lp, Clock::t
     }
   }
   if (reason == FinishReason::None && s->output_len() >= p.max_tokens) reason = FinishReason::Length;
-  if (reason == FinishReason::None) {
-    emit(s, {token}, std::move(lps), false);
-    return;
-  }
-  emit(s, {token}, std::move(lps), false);
-  finish_sequence(s, reason);
+  // The last token travels with the finish reason, as OpenAI's last chunk carries both.
+  if (reason == FinishReason::None) emit(s, {token}, std::move(lps), false);
+  else finish_sequence(s, reason, {}, {token}, std::move(lps));
 }
 
 void Engine::step() {

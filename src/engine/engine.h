@@ -99,7 +99,8 @@ class Engine {
   void abort_cancelled();
   void step();
   void update_gauges();
-  void finish_sequence(Sequence* s, FinishReason reason, const std::string& error = {});
+  void finish_sequence(Sequence* s, FinishReason reason, const std::string& error = {},
+                       std::vector<int32_t> ids = {}, std::vector<TokenLogprob> lps = {});
   void emit(Sequence* s, std::vector<int32_t> ids, std::vector<TokenLogprob> lps, bool final);
   void process_token(Sequence* s, int32_t token, TokenLogprob lp, RequestTiming::Clock::time_point now);
   void check_stop_strings(Sequence* s, size_t old_len);

@@ -1,0 +1,177 @@
+// sunbae serve: the OpenAI-compatible HTTP server over the batching engine.
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "commands.h"
+#include "core/error.h"
+#include "engine/engine.h"
+#include "engine/generate.h"
+#include "engine/model_runner.h"
+#include "server/http_server.h"
+
+namespace sunbae::app {
+
+namespace {
+
+bool has_tokenizer(const std::string& dir) {
+  namespace fs = std::filesystem;
+  return fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "tokenizer.json.gz");
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+void log(const std::string& msg) {
+  std::fprintf(stderr, "[sunbae serve] %s\n", msg.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+Run add_serve(CLI::App& app) {
+  struct Opts {
+    std::string dir, host = "127.0.0.1", name, api_key, origins, device = "cpu";
+    int port = 8000;
+    int64_t max_num_seqs = 256, max_batch_tokens = 2048, max_queue = 1024, kv_cache_mb = 4096, kv_blocks = 0;
+    int64_t max_body_bytes = 8 << 20;
+    int http_threads = 512;
+    double shutdown_timeout = 30.0;
+    bool no_prefix_cache = false;
+    int64_t step_delay_ms = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("--model", o->dir, "Hugging Face model directory")->required();
+  app.add_option("--host", o->host, "Address to listen on")->capture_default_str();
+  app.add_option("--port", o->port, "Port to listen on (0: any free port, printed)")->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--served-model-name", o->name, "Model name clients use (default: the directory's name)");
+  app.add_option("--device", o->device, "Backend")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  app.add_option("--max-num-seqs", o->max_num_seqs, "Most sequences in a step's batch")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-batch-tokens", o->max_batch_tokens, "Token budget of one step (prefill chunks + decodes)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-queue", o->max_queue, "Waiting requests before new ones get 429")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--kv-cache-mb", o->kv_cache_mb, "KV cache size")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--kv-blocks", o->kv_blocks, "KV cache size in 16-token blocks (overrides --kv-cache-mb)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--no-prefix-caching", o->no_prefix_cache, "Do not reuse the KV of shared prompt prefixes");
+  app.add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on /v1 routes")
+      ->envname("SUNBAE_API_KEY");
+  app.add_option("--allowed-origins", o->origins, "CORS: comma-separated origins, or *; off when absent");
+  app.add_option("--shutdown-timeout", o->shutdown_timeout, "Seconds SIGTERM waits for requests in flight")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--http-threads", o->http_threads, "HTTP worker threads (each open stream holds one)")
+      ->capture_default_str()->check(CLI::Range(4, 4096));
+  app.add_option("--max-body-bytes", o->max_body_bytes, "Larger request bodies get 413")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--step-delay-ms", o->step_delay_ms,
+                 "Sleep added to every engine step: lets tests catch requests in flight on tiny models")
+      ->check(CLI::NonNegativeNumber)->group("Testing");
+  return [o] {
+    if (o->device != "cpu")
+      fail("--device ", o->device, ": the engine has no CUDA runner yet (CudaModel exists; its ModelRunner is pending)");
+    // Signals are taken by sigwait below, never by a random thread; a client that leaves must not
+    // kill the process with SIGPIPE.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    server::ServerOptions so;
+    so.host = o->host;
+    so.port = o->port;
+    so.api_key = o->api_key;
+    so.allowed_origins = split_commas(o->origins);
+    so.http_threads = o->http_threads;
+    so.max_body_bytes = o->max_body_bytes;
+    server::HttpServer http(so);
+    http.bind();
+    http.start();
+    log("listening on http://" + o->host + ":" + std::to_string(http.port()) + " (loading " + o->dir + ")");
+
+    std::atomic<bool> loaded{false};
+    std::string load_error;
+    std::shared_ptr<engine::Engine> engine;
+    std::thread loader([&] {
+      try {
+        auto model = model::Model::load(o->dir);
+        // By default no more than every running sequence at full context could use.
+        const int64_t ctx_blocks = kv::blocks_for_tokens(engine::context_length(model->config()));
+        const int64_t blocks =
+            o->kv_blocks > 0 ? o->kv_blocks
+                             : std::min(engine::kv_blocks_for_bytes(*model, o->kv_cache_mb << 20),
+                                        o->max_num_seqs * ctx_blocks);
+        std::shared_ptr<const tok::Tokenizer> tokenizer;
+        std::shared_ptr<const tmpl::ChatTemplate> chat;
+        if (has_tokenizer(o->dir)) {
+          tokenizer = tok::Tokenizer::load(o->dir);
+          chat = std::make_shared<const tmpl::ChatTemplate>(tmpl::ChatTemplate::compile(
+              tokenizer->chat_template().empty() ? tmpl::koalpaca_template() : tokenizer->chat_template()));
+        } else {
+          log("no tokenizer.json: prompts must be token ids, text fields stay empty, chat is off");
+        }
+        engine::EngineOptions eo;
+        eo.scheduler.max_num_seqs = o->max_num_seqs;
+        eo.scheduler.max_batch_tokens = o->max_batch_tokens;
+        eo.max_queue = o->max_queue;
+        eo.prefix_caching = !o->no_prefix_cache;
+        eo.step_delay = std::chrono::milliseconds(o->step_delay_ms);
+        engine = std::make_shared<engine::Engine>(
+            std::make_unique<engine::CpuModelRunner>(std::move(model), blocks), tokenizer, eo);
+        server::ServingModel sm;
+        sm.name = o->name.empty() ? std::filesystem::path(o->dir).lexically_normal().filename().string() : o->name;
+        if (sm.name.empty()) sm.name = std::filesystem::path(o->dir).parent_path().filename().string();
+        sm.engine = engine;
+        sm.tokenizer = tokenizer;
+        sm.chat_template = chat;
+        http.set_model(sm);
+        log("ready: model '" + sm.name + "', " + std::to_string(blocks) + " KV blocks, context " +
+            std::to_string(engine->context_length()));
+        loaded = true;
+      } catch (const std::exception& e) {
+        load_error = e.what();
+        kill(getpid(), SIGTERM);
+      }
+    });
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    loader.join();
+    if (!load_error.empty()) {
+      http.stop();
+      fail("cannot load ", o->dir, ": ", load_error);
+    }
+    log(std::string("got ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": draining (up to " +
+        std::to_string(o->shutdown_timeout) + " s)");
+    http.begin_drain();
+    engine->stop_intake();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(o->shutdown_timeout);
+    while (!engine->idle() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!engine->idle()) {
+      log("drain timed out: aborting the requests still running");
+      engine->abort_all();
+      for (int i = 0; i < 500 && !engine->idle(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    http.stop();
+    log("stopped");
+    return 0;
+  };
+}
+
+}  // namespace sunbae::app
