@@ -65,7 +65,9 @@ Run add_bench(CLI::App& app) {
   src->add_option("--model", o->dir, "Hugging Face model directory");
   src->add_option("--shape", o->shape, "Named real-model shape with random weights (e.g. mistral-7b)");
   src->add_option("--config", o->config, "A config.json to build with random weights");
-  src->require_option(1);
+  src->require_option(0, 1);  // none with `bench serve`; checked below otherwise
+  CLI::App* serve = app.add_subcommand("serve", "Load-test a running OpenAI-compatible server");
+  const Run serve_run = add_bench_serve(*serve);
   app.add_option("--dtype", o->dtype, "Weight dtype of synthetic weights")
       ->check(CLI::IsMember({"bf16", "f16", "f32"}))->capture_default_str();
   app.add_option("--layers", o->layers, "Synthetic only: build this many layers (0: all)")
@@ -84,7 +86,10 @@ Run add_bench(CLI::App& app) {
   app.add_flag("--print-config", o->print_config,
                "Print the config.json of --shape and exit (for bench/transformers_bench.py)");
   app.add_option("--json", o->json_out, "Also write the results as JSON to this file");
-  return [o] {
+  return [o, serve, serve_run] {
+    if (serve->parsed()) return serve_run();
+    SUNBAE_CHECK(!o->dir.empty() || !o->shape.empty() || !o->config.empty(),
+                 "bench needs one of --model, --shape or --config (or the `serve` subcommand)");
 #ifndef SUNBAE_HAVE_CUDA
     SUNBAE_CHECK(o->device == "cpu", "--device cuda: this build has no CUDA backend (configure with -DSUNBAE_CUDA=ON)");
 #endif

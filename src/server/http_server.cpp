@@ -182,6 +182,7 @@ void HttpServer::Impl::routes() {
   svr.set_payload_max_length(size_t(opt.max_body_bytes));
   svr.set_keep_alive_max_count(1000);
   svr.set_keep_alive_timeout(2);
+  svr.set_tcp_nodelay(true);  // tokens are small writes: Nagle would hold them back ~40 ms
 
   svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;

@@ -283,6 +283,25 @@ class TokenIdServer(unittest.TestCase):
         self.assertEqual(http("GET", self.srv.url + "/health")[0], 200)  # open: for load balancers
         self.assertEqual(http("GET", self.srv.url + "/metrics")[0], 200)
 
+    def test_bench_serve_reports_the_run(self):
+        out = os.path.join(tempfile.mkdtemp(), "bench.json")
+        for extra in (["--concurrency", "4"], ["--request-rate", "100", "--concurrency", "16"]):
+            r = subprocess.run([BINARY, "bench", "serve", "--url", self.srv.url, "--api-key", KEY, "--num-prompts", "8",
+                                "--input-len", "10", "--output-len", "5", "--vocab", "320", "--json", out, *extra],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("TTFT", r.stdout)
+            j = json.load(open(out))
+            self.assertEqual((j["completed"], j["failed"]), (8, 0))
+            self.assertEqual(j["total_output_tokens"], 40)
+            self.assertEqual(j["total_input_tokens"], 80)
+            self.assertGreater(j["output_throughput"], 0)
+            self.assertGreater(j["p99_ttft_ms"], 0)
+            self.assertLessEqual(j["median_e2el_ms"], j["p99_e2el_ms"])
+        r = subprocess.run([BINARY, "bench", "serve", "--url", self.srv.url, "--num-prompts", "2", "--vocab", "320",
+                            "--input-len", "4", "--output-len", "2"], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)  # no key: every request fails with 401, and says so
+
     def test_cors(self):
         st, _, hdr = http("OPTIONS", self.srv.url + "/v1/completions", None,
                           {"Origin": "http://ok.example", "Access-Control-Request-Method": "POST"})
