@@ -36,7 +36,7 @@ def free_port():
 class Server:
     """A `sunbae serve` process; stop() sends SIGTERM and returns its exit code."""
 
-    def __init__(self, model_dir, *args, name="tiny"):
+    def __init__(self, model_dir, *args, name="tiny", wait_ready=True):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
@@ -44,18 +44,21 @@ class Server:
             [BINARY, "serve", "--model", model_dir, "--host", "127.0.0.1", "--port", str(self.port),
              "--served-model-name", name, *args],
             stdout=self.log, stderr=self.log)
+        self.wait_health(200 if wait_ready else 503)
+
+    def wait_health(self, status):
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited early:\n" + self.output())
             try:
-                if http("GET", self.url + "/health")[0] == 200:
+                if http("GET", self.url + "/health")[0] == status:
                     return
             except OSError:
                 pass
             time.sleep(0.05)
         self.proc.kill()
-        raise RuntimeError("server not healthy in 60 s:\n" + self.output())
+        raise RuntimeError(f"/health never answered {status} in 60 s:\n" + self.output())
 
     def output(self):
         if self.log.closed:
@@ -420,6 +423,35 @@ class TextServer(unittest.TestCase):
         content = r.choices[0].logprobs.content
         self.assertEqual(len(content), 5)
         self.assertTrue(all(len(c.top_logprobs) == 3 for c in content))
+
+
+class Loading(unittest.TestCase):
+    def test_503_while_loading_then_200(self):
+        """tokenizer.json is a FIFO: loading blocks reading it until the test writes it, so the
+        server is caught listening with no model."""
+        tmp = tempfile.mkdtemp()
+        ready = tempfile.mkdtemp()
+        byte_level_model(ready)
+        for f in ["config.json", "generation_config.json", "model.safetensors", "tokenizer_config.json"]:
+            os.symlink(os.path.realpath(os.path.join(ready, f)), os.path.join(tmp, f))
+        os.mkfifo(os.path.join(tmp, "tokenizer.json"))
+        srv = Server(tmp, wait_ready=False)
+        try:
+            for method, path, body in [("GET", "/health", None), ("GET", "/v1/models", None),
+                                       ("POST", "/v1/completions", {"prompt": [1, 2], "max_tokens": 2})]:
+                st, raw, _ = http(method, srv.url + path, body)
+                self.assertEqual(st, 503, path)
+                assert_error_shape(self, raw, 503)
+                self.assertIn("loading", json.loads(raw)["error"]["message"])
+            with open(os.path.join(tmp, "tokenizer.json"), "w") as f:
+                f.write(open(os.path.join(ready, "tokenizer.json")).read())
+            srv.wait_health(200)
+            r = srv.client().completions.create(model="tiny", prompt="ab", max_tokens=2)
+            self.assertEqual(r.usage.prompt_tokens, 2)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            shutil.rmtree(tmp)
+            shutil.rmtree(ready)
 
 
 class SlowServer(unittest.TestCase):
