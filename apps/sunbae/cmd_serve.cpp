@@ -13,6 +13,9 @@
 #include "engine/engine.h"
 #include "engine/generate.h"
 #include "engine/model_runner.h"
+#ifdef SUNBAE_HAVE_CUDA
+#include "engine/cuda_model_runner.h"
+#endif
 #include "server/http_server.h"
 
 namespace sunbae::app {
@@ -47,7 +50,7 @@ Run add_serve(CLI::App& app) {
     int64_t max_num_seqs = 256, max_batch_tokens = 2048, max_queue = 1024, kv_cache_mb = 4096, kv_blocks = 0;
     int64_t max_body_bytes = 8 << 20;
     int http_threads = 512;
-    double shutdown_timeout = 30.0;
+    double shutdown_timeout = 30.0, gpu_memory_mb = 0;
     bool no_prefix_cache = false;
     int64_t step_delay_ms = 0;
   };
@@ -65,6 +68,8 @@ Run add_serve(CLI::App& app) {
   app.add_option("--max-queue", o->max_queue, "Waiting requests before new ones get 429")->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--kv-cache-mb", o->kv_cache_mb, "KV cache size")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--gpu-memory", o->gpu_memory_mb, "CUDA: MB of GPU memory to use in all; 0: 90% of free")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--kv-blocks", o->kv_blocks, "KV cache size in 16-token blocks (overrides --kv-cache-mb)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-prefix-caching", o->no_prefix_cache, "Do not reuse the KV of shared prompt prefixes");
@@ -81,8 +86,9 @@ Run add_serve(CLI::App& app) {
                  "Sleep added to every engine step: lets tests catch requests in flight on tiny models")
       ->check(CLI::NonNegativeNumber)->group("Testing");
   return [o] {
-    if (o->device != "cpu")
-      fail("--device ", o->device, ": the engine has no CUDA runner yet (CudaModel exists; its ModelRunner is pending)");
+#ifndef SUNBAE_HAVE_CUDA
+    SUNBAE_CHECK(o->device == "cpu", "--device cuda: this build has no CUDA backend (configure with -DSUNBAE_CUDA=ON)");
+#endif
     // Signals are taken by sigwait below, never by a random thread; a client that leaves must not
     // kill the process with SIGPIPE.
     sigset_t set;
@@ -110,12 +116,29 @@ Run add_serve(CLI::App& app) {
     std::thread loader([&] {
       try {
         auto model = model::Model::load(o->dir);
-        // By default no more than every running sequence at full context could use.
-        const int64_t ctx_blocks = kv::blocks_for_tokens(engine::context_length(model->config()));
-        const int64_t blocks =
-            o->kv_blocks > 0 ? o->kv_blocks
-                             : std::min(engine::kv_blocks_for_bytes(*model, o->kv_cache_mb << 20),
-                                        o->max_num_seqs * ctx_blocks);
+        const int64_t context = engine::context_length(model->config());
+        std::unique_ptr<engine::ModelRunner> runner;
+#ifdef SUNBAE_HAVE_CUDA
+        if (o->device == "cuda") {
+          model::CudaOptions co;
+          co.max_batch_tokens = o->max_batch_tokens;
+          co.max_seqs = o->max_num_seqs;
+          co.max_context = context;
+          co.kv_blocks = o->kv_blocks;
+          co.gpu_memory_mb = o->gpu_memory_mb;
+          runner = std::make_unique<engine::CudaModelRunner>(std::move(model), co);
+        }
+#endif
+        if (!runner) {
+          // By default no more than every running sequence at full context could use.
+          const int64_t blocks =
+              o->kv_blocks > 0 ? o->kv_blocks
+                               : std::min(engine::kv_blocks_for_bytes(*model, o->kv_cache_mb << 20),
+                                          o->max_num_seqs * kv::blocks_for_tokens(context));
+          runner = std::make_unique<engine::CpuModelRunner>(std::move(model), blocks);
+        }
+        const int64_t blocks = runner->num_kv_blocks();
+        const std::string device = runner->device();
         std::shared_ptr<const tok::Tokenizer> tokenizer;
         std::shared_ptr<const tmpl::ChatTemplate> chat;
         if (has_tokenizer(o->dir)) {
@@ -131,8 +154,7 @@ Run add_serve(CLI::App& app) {
         eo.max_queue = o->max_queue;
         eo.prefix_caching = !o->no_prefix_cache;
         eo.step_delay = std::chrono::milliseconds(o->step_delay_ms);
-        engine = std::make_shared<engine::Engine>(
-            std::make_unique<engine::CpuModelRunner>(std::move(model), blocks), tokenizer, eo);
+        engine = std::make_shared<engine::Engine>(std::move(runner), tokenizer, eo);
         server::ServingModel sm;
         sm.name = o->name.empty() ? std::filesystem::path(o->dir).lexically_normal().filename().string() : o->name;
         if (sm.name.empty()) sm.name = std::filesystem::path(o->dir).parent_path().filename().string();
@@ -140,7 +162,7 @@ Run add_serve(CLI::App& app) {
         sm.tokenizer = tokenizer;
         sm.chat_template = chat;
         http.set_model(sm);
-        log("ready: model '" + sm.name + "', " + std::to_string(blocks) + " KV blocks, context " +
+        log("ready: model '" + sm.name + "' on " + device + ", " + std::to_string(blocks) + " KV blocks, context " +
             std::to_string(engine->context_length()));
         loaded = true;
       } catch (const std::exception& e) {
