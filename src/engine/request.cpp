@@ -16,11 +16,24 @@ void check(bool ok, const char* param, const std::string& message) {
 }  // namespace
 
 void RequestParams::validate() const {
+  // The sampler's own check, field by field, so the error can name the field.
+  const auto sampling_field = [&](const char* name, auto set) {
+    SamplingParams only;
+    set(only);
+    try {
+      only.validate();
+    } catch (const Error& e) {
+      check(false, name, e.what());
+    }
+  };
+  sampling_field("temperature", [&](SamplingParams& s) { s.temperature = sampling.temperature; });
+  sampling_field("top_k", [&](SamplingParams& s) { s.top_k = sampling.top_k; });
+  sampling_field("top_p", [&](SamplingParams& s) { s.top_p = sampling.top_p; });
+  sampling_field("min_p", [&](SamplingParams& s) { s.min_p = sampling.min_p; });
   try {
     sampling.validate();
   } catch (const Error& e) {
-    RequestError r(RequestError::Invalid, e.what());
-    throw r;
+    check(false, "", e.what());
   }
   check(max_tokens >= 1, "max_tokens", cat("max_tokens must be >= 1, got ", max_tokens));
   check(min_tokens >= 0 && min_tokens <= max_tokens, "min_tokens",

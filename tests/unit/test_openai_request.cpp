@@ -59,7 +59,9 @@ TEST(OpenAIRequest, BadFieldsAre400NamingTheField) {
   EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", json::array()}}), P(400, "prompt"));
   EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", {1, -2}}}), P(400, "prompt"));
   EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", p}, {"temperature", "hot"}}), P(400, "temperature"));
-  EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", p}, {"temperature", -1}}), P(400, ""));
+  EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", p}, {"temperature", -1}}), P(400, "temperature"));
+  EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", p}, {"top_p", 0}}), P(400, "top_p"));
+  EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", p}, {"min_p", 2}}), P(400, "min_p"));
   EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", p}, {"max_tokens", 0}}), P(400, "max_tokens"));
   EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", p}, {"max_tokens", 2.5}}), P(400, "max_tokens"));
   EXPECT_EQ(error_of(Endpoint::Completions, {{"prompt", p}, {"n", 0}}), P(400, "n"));
