@@ -299,15 +299,45 @@ void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Respon
 }
 
 void HttpServer::Impl::whole_call(std::shared_ptr<Call> call, httplib::Response& res) {
-  // A plain response cannot notice a client that left (nothing is written until the end), so it
-  // runs to max_tokens at most; streams are cancelled on disconnect.
-  while (!call->all_done()) call->poll(50ms, [](int64_t, const engine::Event&, ChoiceOutput&) {});
-  call->release();
-  if (!call->error.empty()) return send_error(res, 500, call->error);
-  res.set_content(response_json(call->meta, call->choices, call->req.prompts, call->prompt_tokens,
-                                call->completion_tokens)
-                      .dump(-1, ' ', false, json::error_handler_t::replace),
-                  "application/json");
+  auto body = [call] {
+    if (!call->error.empty()) return error_body(500, call->error).dump();
+    return response_json(call->meta, call->choices, call->req.prompts, call->prompt_tokens, call->completion_tokens)
+        .dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  // Short requests answer at once, with their true status.
+  const auto quick = std::chrono::steady_clock::now() + 1s;
+  while (!call->all_done() && std::chrono::steady_clock::now() < quick)
+    call->poll(50ms, [](int64_t, const engine::Event&, ChoiceOutput&) {});
+  if (call->all_done()) {
+    call->release();
+    if (!call->error.empty()) return send_error(res, 500, call->error);
+    return res.set_content(body(), "application/json");
+  }
+  // A long one commits to 200 and sends a space (leading whitespace is valid JSON) every second
+  // while it runs, so that a client that left fails a write and cancels the request instead of
+  // generating to max_tokens for nobody. An engine failure past this point is an error body.
+  res.set_chunked_content_provider(
+      "application/json",
+      [call, body](size_t, httplib::DataSink& sink) {
+        const auto until = std::chrono::steady_clock::now() + 1s;
+        while (!call->all_done() && std::chrono::steady_clock::now() < until)
+          call->poll(50ms, [](int64_t, const engine::Event&, ChoiceOutput&) {});
+        if (!call->all_done()) {
+          if (sink.write(" ", 1)) return true;
+          call->cancel_all();
+          call->release();
+          return false;
+        }
+        const std::string b = body();
+        sink.write(b.data(), b.size());
+        sink.done();
+        call->release();
+        return true;
+      },
+      [call](bool success) {
+        if (!success) call->cancel_all();
+        call->release();
+      });
 }
 
 void HttpServer::Impl::stream_call(std::shared_ptr<Call> call, httplib::Response& res) {

@@ -503,6 +503,26 @@ class SlowServer(unittest.TestCase):
         finally:
             self.assertEqual(srv.stop(), 0)
 
+    def test_disconnect_cancels_a_whole_response_too(self):
+        srv = self.start()
+        try:
+            body = json.dumps({"model": "tiny", "prompt": PROMPT, "max_tokens": 100, "ignore_eos": True}).encode()
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+                s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                time.sleep(1.3)  # past the first second: the server streams keep-alive spaces
+            deadline = time.time() + 20
+            while time.time() < deadline and srv.metric("sunbae:request_success_total", finished_reason="abort") < 1:
+                time.sleep(0.05)
+            self.assertEqual(srv.metric("sunbae:request_success_total", finished_reason="abort"), 1)
+            self.assertLess(srv.metric("sunbae:generation_tokens_total"), 100)
+            # A long whole response that the client waits for is still one valid JSON body.
+            r = srv.client().completions.create(model="tiny", prompt=PROMPT, max_tokens=70, temperature=0,
+                                                extra_body={"ignore_eos": True})
+            self.assertEqual(r.usage.completion_tokens, 70)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
     def test_sigterm_drains_in_flight_requests(self):
         srv = self.start("--shutdown-timeout", "20")
         stream = srv.client().completions.create(model="tiny", prompt=PROMPT, max_tokens=40, temperature=0,
