@@ -1,15 +1,26 @@
 #include "server/prometheus.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 namespace sunbae::server {
 
 namespace {
 
+// The shortest text that reads back as the same double: le="0.005", not 0.0050000000000000001.
 std::string num(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  if (std::isfinite(v) && v > -1e15 && v < 1e15 && v == std::floor(v)) {
+    std::snprintf(buf, sizeof buf, "%lld", (long long)v);
+    return buf;
+  }
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
   return buf;
 }
 
