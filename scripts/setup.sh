@@ -22,12 +22,14 @@ if ((${#missing[@]})); then
 fi
 
 # The end-to-end server tests drive `sunbae serve` with the official openai client (PyPI), from a
-# venv made once here so that no test downloads anything.
+# venv made once here so that no test downloads anything. Pinned: the version the tests were
+# written against (a new major version may change the client's error classes).
 VENV=.cache/venv
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import openai" 2>/dev/null; then
-  echo "==> making $VENV with the openai client"
+OPENAI_VERSION=3.63.0
+if ! "$VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION')" 2>/dev/null; then
+  echo "==> making $VENV with openai==$OPENAI_VERSION"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q openai
+  "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION"
 fi
 
 # The CUDA backend builds when nvcc is found; the toolkit's usual home need not be on PATH.
