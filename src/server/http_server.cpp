@@ -159,6 +159,10 @@ int HttpServer::port() const { return impl_->bound_port; }
 
 void HttpServer::start() {
   impl_->thread = std::thread([this] { impl_->svr.listen_after_bind(); });
+  // stop() is a no-op on a server that is not running yet, which would leave join() waiting
+  // forever: return only once the accept loop runs.
+  for (int i = 0; i < 5000 && !impl_->svr.is_running(); ++i) std::this_thread::sleep_for(1ms);
+  SUNBAE_CHECK(impl_->svr.is_running(), "the HTTP server did not start");
 }
 
 void HttpServer::set_model(ServingModel model) {

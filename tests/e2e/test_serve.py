@@ -425,6 +425,30 @@ class TextServer(unittest.TestCase):
         self.assertTrue(all(len(c.top_logprobs) == 3 for c in content))
 
 
+class StartupErrors(unittest.TestCase):
+    def run_serve(self, *args):
+        return subprocess.run([BINARY, "serve", "--host", "127.0.0.1", *args], capture_output=True, text=True,
+                              timeout=60)
+
+    def test_a_model_that_cannot_load_exits_1_naming_it(self):
+        r = self.run_serve("--model", "/nonexistent/model", "--port", str(free_port()))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot load /nonexistent/model", r.stderr)
+        self.assertIn("config.json", r.stderr)
+
+    def test_a_port_in_use_exits_1(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            r = self.run_serve("--model", os.path.join(FIXTURES, "llama"), "--port", str(s.getsockname()[1]))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot bind", r.stderr)
+
+    def test_bad_flags_are_usage_errors(self):
+        r = self.run_serve("--model", os.path.join(FIXTURES, "llama"), "--max-num-seqs", "0")
+        self.assertEqual(r.returncode, 2)
+
+
 class Loading(unittest.TestCase):
     def test_503_while_loading_then_200(self):
         """tokenizer.json is a FIFO: loading blocks reading it until the test writes it, so the
