@@ -317,13 +317,14 @@ void HttpServer::Impl::whole_call(std::shared_ptr<Call> call, httplib::Response&
     if (!call->error.empty()) return send_error(res, 500, call->error);
     return res.set_content(body(), "application/json");
   }
-  // A long one commits to 200 and sends a space (leading whitespace is valid JSON) every second
-  // while it runs, so that a client that left fails a write and cancels the request instead of
-  // generating to max_tokens for nobody. An engine failure past this point is an error body.
+  // A long one commits to 200 and sends a space (leading whitespace is valid JSON) every 250 ms
+  // while it runs, so that a client that left fails a write (the second after its close) and
+  // cancels the request instead of generating to max_tokens for nobody. An engine failure past
+  // this point is an error body.
   res.set_chunked_content_provider(
       "application/json",
       [call, body](size_t, httplib::DataSink& sink) {
-        const auto until = std::chrono::steady_clock::now() + 1s;
+        const auto until = std::chrono::steady_clock::now() + 250ms;
         while (!call->all_done() && std::chrono::steady_clock::now() < until)
           call->poll(50ms, [](int64_t, const engine::Event&, ChoiceOutput&) {});
         if (!call->all_done()) {

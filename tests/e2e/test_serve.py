@@ -530,7 +530,8 @@ class SlowServer(unittest.TestCase):
     def test_disconnect_cancels_a_whole_response_too(self):
         srv = self.start()
         try:
-            body = json.dumps({"model": "tiny", "prompt": PROMPT, "max_tokens": 100, "ignore_eos": True}).encode()
+            # 120 tokens at 20 ms a step: 2.4 s, well past the hang-up at 1.3 s
+            body = json.dumps({"model": "tiny", "prompt": [1, 2, 3], "max_tokens": 120, "ignore_eos": True}).encode()
             with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
                 s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                           b"Content-Length: %d\r\n\r\n" % len(body) + body)
@@ -539,7 +540,7 @@ class SlowServer(unittest.TestCase):
             while time.time() < deadline and srv.metric("sunbae:request_success_total", finished_reason="abort") < 1:
                 time.sleep(0.05)
             self.assertEqual(srv.metric("sunbae:request_success_total", finished_reason="abort"), 1)
-            self.assertLess(srv.metric("sunbae:generation_tokens_total"), 100)
+            self.assertLess(srv.metric("sunbae:generation_tokens_total"), 120)
             # A long whole response that the client waits for is still one valid JSON body.
             r = srv.client().completions.create(model="tiny", prompt=PROMPT, max_tokens=70, temperature=0,
                                                 extra_body={"ignore_eos": True})
@@ -549,7 +550,8 @@ class SlowServer(unittest.TestCase):
 
     def test_sigterm_drains_in_flight_requests(self):
         srv = self.start("--shutdown-timeout", "20")
-        stream = srv.client().completions.create(model="tiny", prompt=PROMPT, max_tokens=40, temperature=0,
+        # 80 tokens at 20 ms a step: 1.6 s in flight when SIGTERM comes
+        stream = srv.client().completions.create(model="tiny", prompt=PROMPT, max_tokens=80, temperature=0,
                                                  stream=True, extra_body={"ignore_eos": True, "return_token_ids": True})
         it = iter(stream)
         ids = list(next(it).choices[0].token_ids)
@@ -565,7 +567,7 @@ class SlowServer(unittest.TestCase):
         for ch in it:
             ids += ch.choices[0].token_ids
             finish = ch.choices[0].finish_reason or finish
-        self.assertEqual(len(ids), 40)
+        self.assertEqual(len(ids), 80)
         self.assertEqual(finish, "length")
         self.assertEqual(srv.stop(20), 0)
 
