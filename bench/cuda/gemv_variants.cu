@@ -55,10 +55,10 @@ void v0(const GemvArgs& a, cudaStream_t s) {
   v0_kernel<M><<<unsigned((a.N + 7) / 8), 256, 0, s>>>(a.x, wp(a), a.bias, a.N, a.K, a.y, a.accumulate);
 }
 
-template <int M, int R, int U, int W = 4>
+template <int M, int R, int U, int W = 4, bool PIPE = false>
 void fma(const GemvArgs& a, cudaStream_t s) {
-  fma_kernel<M, true, R, U, W><<<unsigned((a.N + W * R - 1) / (W * R)), W * 32, 0, s>>>(a.x, wp(a), a.bias, a.N, a.K,
-                                                                                        a.y, a.accumulate);
+  fma_kernel<M, true, R, U, W, false, PIPE><<<unsigned((a.N + W * R - 1) / (W * R)), W * 32, 0, s>>>(a.x, wp(a), a.bias, a.N, a.K,
+                                                                                        a.y, a.accumulate, FmaFused{});
 }
 
 template <bool SPLIT, int U, int W>
@@ -87,6 +87,11 @@ const Variant kVariants[] = {
     {"v8 mma split w8 u2", {mma<true, 2, 8>, mma<true, 2, 8>, mma<true, 2, 8>, mma<true, 2, 8>, mma<true, 2, 8>}},
     {"v9 mma w8 u2", {nullptr, nullptr, mma<false, 2, 8>, mma<false, 2, 8>, mma<false, 2, 8>}},
     {"v10 fma r1 u4 w8", {fma<1, 1, 4, 8>, fma<2, 1, 4, 8>, nullptr, nullptr, nullptr}},
+    // Double-buffered: the next round's weight loads in flight while this one is consumed.
+    {"v11 fma pipe r2 u4 w4", {fma<1, 2, 4, 4, true>, fma<2, 2, 4, 4, true>, nullptr, nullptr, nullptr}},
+    {"v12 fma pipe r2 u4 w8", {fma<1, 2, 4, 8, true>, fma<2, 2, 4, 8, true>, nullptr, nullptr, nullptr}},
+    {"v13 fma pipe r1 u4 w8", {fma<1, 1, 4, 8, true>, fma<2, 1, 4, 8, true>, nullptr, nullptr, nullptr}},
+    {"v14 fma pipe r2 u2 w8", {fma<1, 2, 2, 8, true>, fma<2, 2, 2, 8, true>, nullptr, nullptr, nullptr}},
 };
 
 int slot(int M) { return M == 1 ? 0 : M == 2 ? 1 : M == 4 ? 2 : M == 8 ? 3 : M == 16 ? 4 : -1; }

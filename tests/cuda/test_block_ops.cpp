@@ -53,13 +53,14 @@ TEST(CudaBlockOps, RmsNormToEachOutputType) {
   }
 }
 
-TEST(CudaBlockOps, SiluMulOfSideBySideGateAndUp) {
+TEST(CudaBlockOps, SiluMulOfInterleavedGateAndUp) {
   const int64_t M = 3, F = 1000;
   std::vector<float> gu = randn(size_t(M * 2 * F), 4.f), gate(size_t(M * F)), upv(size_t(M * F));
+  // gu holds the GPU order (fused_layout.h); the CPU reference takes gate and up apart.
   for (int64_t m = 0; m < M; ++m)
-    for (int64_t f = 0; f < F; ++f) {
-      gate[size_t(m * F + f)] = gu[size_t(m * 2 * F + f)];
-      upv[size_t(m * F + f)] = gu[size_t(m * 2 * F + F + f)];
+    for (int64_t r = 0; r < 2 * F; ++r) {
+      const int64_t src = gate_up_source_row(r, F);
+      (src < F ? gate[size_t(m * F + src)] : upv[size_t(m * F + src - F)]) = gu[size_t(m * 2 * F + r)];
     }
   kernels::cpu::silu_mul(gate.data(), upv.data(), M, F);
   DeviceBuffer dg = up(gu), y = poisoned(gate.size() * 4), yb = poisoned(gate.size() * 2);
@@ -98,7 +99,10 @@ TEST(CudaBlockOps, RopeStoreQkvMatchesCpu) {
   struct Case { int64_t Hq, Hkv, D, rot; bool per_row_freqs; };
   for (const Case& cs : {Case{8, 2, 128, 128, false}, Case{4, 1, 24, 24, false}, Case{4, 4, 64, 32, true}}) {
     const int64_t M = 5, qd = cs.Hq * cs.D, kvd = cs.Hkv * cs.D, W = qd + 2 * kvd, slots_n = 64;
-    std::vector<float> qkv = randn(size_t(M * W));
+    std::vector<float> qkv = randn(size_t(M * W)), gpu_qkv(qkv.size());  // natural and GPU row order
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t r = 0; r < W; ++r)
+        gpu_qkv[size_t(m * W + r)] = qkv[size_t(m * W + qkv_source_row(r, cs.Hq + cs.Hkv, cs.D, cs.rot))];
     const std::vector<int32_t> pos = {0, 7, 4095, 131000, 33};
     const std::vector<int32_t> slots = {40, 3, 17, 63, 0};
     const int64_t half = cs.rot / 2;
@@ -118,7 +122,7 @@ TEST(CudaBlockOps, RopeStoreQkvMatchesCpu) {
     kernels::cpu::rope(q.data(), M, cs.Hq, cs.D, cs.rot, pos64.data(), rows.data());
     kernels::cpu::rope(k.data(), M, cs.Hkv, cs.D, cs.rot, pos64.data(), rows.data());
 
-    DeviceBuffer dqkv = up(qkv), dpos = up(pos), dinv = up(inv), dslots = up(slots);
+    DeviceBuffer dqkv = up(gpu_qkv), dpos = up(pos), dinv = up(inv), dslots = up(slots);
     DeviceBuffer dq = poisoned(q.size() * 4), kp = poisoned(size_t(slots_n * kvd) * 2), vp = poisoned(size_t(slots_n * kvd) * 2);
     RopeStoreArgs a;
     a.qkv = dqkv.get<float>();

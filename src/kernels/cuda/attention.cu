@@ -7,6 +7,7 @@
 
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/pdl.cuh"
 
 namespace sunbae::cuda {
 
@@ -67,6 +68,8 @@ struct DecodeParams {
 
 template <int D, int GM>
 __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeParams p) {
+  pdl_wait();
+  pdl_trigger();
   using C = DecodeCfg<D>;
   constexpr int kWarps = kThreads / 32, kHeadsPerWarp = (GM + kWarps - 1) / kWarps;
   __shared__ float sc[2][GM][C::kTile];  // scores, then probabilities; two tiles so one sync fewer
@@ -254,6 +257,8 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeParams p) 
 // One block per (row, head): weights exp2(m_s - M) over the non-empty splits.
 __global__ void __launch_bounds__(kThreads) decode_merge_kernel(const float* acc_ws, const float* ml_ws, int splits,
                                                                 int hd, float* out) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ float w_s[kMaxSplits];
   __shared__ float inv_s;
   const int64_t rh = blockIdx.x;
@@ -283,8 +288,7 @@ __global__ void __launch_bounds__(kThreads) decode_merge_kernel(const float* acc
 template <int D, int GM>
 void launch_decode(const DecodeParams& p, cudaStream_t s) {
   const dim3 grid(unsigned(p.a.rows), unsigned(p.a.kv_heads * p.head_chunks), unsigned(p.splits));
-  decode_split_kernel<D, GM><<<grid, kThreads, 0, s>>>(p);
-  SUNBAE_CUDA_CHECK_LAUNCH();
+  launch_pdl(decode_split_kernel<D, GM>, grid, kThreads, 0, s, p);
 }
 
 template <int D>
@@ -552,9 +556,8 @@ void decode_attention(const AttnBatch& a, cudaStream_t s) {
     default: launch_decode_d<32>(p, s); break;
   }
   if (p.splits > 1) {
-    decode_merge_kernel<<<unsigned(a.rows * a.heads), kThreads, 0, s>>>(p.acc_ws, p.ml_ws, p.splits,
-                                                                        int(a.head_dim), a.out);
-    SUNBAE_CUDA_CHECK_LAUNCH();
+    launch_pdl(decode_merge_kernel, unsigned(a.rows * a.heads), kThreads, 0, s, p.acc_ws, p.ml_ws, p.splits,
+               int(a.head_dim), a.out);
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include "kernels/cuda/block_ops.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/pdl.cuh"
+#include "kernels/cuda/rope_pair.cuh"
 
 namespace sunbae::cuda {
 
@@ -44,11 +46,15 @@ __device__ __forceinline__ void store(void* y, int64_t i, float v, OutType t) {
 unsigned grid_for(int64_t n, int threads) { return unsigned((n + threads - 1) / threads); }
 
 __global__ void embedding_kernel(const uint16_t* table, bool bf16, const int32_t* ids, int64_t D, float* out) {
+  pdl_wait();
+  pdl_trigger();
   const uint16_t* row = table + int64_t(ids[blockIdx.x]) * D;
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) out[blockIdx.x * D + d] = half_to_f32(row[d], bf16);
 }
 
 __global__ void rmsnorm_kernel(const float* x, const float* w, float eps, int64_t D, void* y, OutType t) {
+  pdl_wait();
+  pdl_trigger();
   const float* xm = x + blockIdx.x * D;
   float ss = 0.f;
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) ss += xm[d] * xm[d];
@@ -57,19 +63,24 @@ __global__ void rmsnorm_kernel(const float* x, const float* w, float eps, int64_
 }
 
 __global__ void silu_mul_kernel(const float* gu, int64_t F, int64_t n, void* y, OutType t) {
+  pdl_wait();
+  pdl_trigger();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= n) return;
   const int64_t m = i / F, f = i % F;
-  const float g = gu[m * 2 * F + f], u = gu[m * 2 * F + F + f];
-  store(y, i, g / (1.f + __expf(-g)) * u, t);
+  store(y, i, silu_times(gu[m * 2 * F + 2 * f], gu[m * 2 * F + 2 * f + 1]), t);
 }
 
 __global__ void to_half_kernel(const float* x, int64_t n, void* y, OutType t) {
+  pdl_wait();
+  pdl_trigger();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) store(y, i, x[i], t);
 }
 
 __global__ void gather_kernel(const float* src, const int32_t* rows, int64_t D, float* dst) {
+  pdl_wait();
+  pdl_trigger();
   const float* r = src + int64_t(rows[blockIdx.x]) * D;
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) dst[int64_t(blockIdx.x) * D + d] = r[d];
 }
@@ -88,79 +99,39 @@ __global__ void fill_kernel(void* dst, int64_t n, OutType t, float scale, float 
   }
 }
 
-// One block per row; thread t handles rotation pair (head, i) of q and k heads alike, then the
-// plain copies (v, and the dims past rot) go through the same loop over the row.
+// One block per row; thread t takes the row's pair (2t, 2t + 1).
 __global__ void rope_store_kernel(RopeStoreArgs a) {
-  const int64_t m = blockIdx.x, D = a.head_dim, half = a.rot_dim / 2;
-  const int64_t qd = a.q_heads * D, kvd = a.kv_heads * D;
-  const float* row = a.qkv + m * (qd + 2 * kvd);
-  const float p = float(a.pos[m]);
-  const float* inv_freq = a.inv_freq + m * a.freq_stride;
-  const int64_t slot = a.slots[m];
-  uint16_t* kd = a.k_pool + slot * kvd;
-  uint16_t* vd = a.v_pool + slot * kvd;
-  float* qo = a.q_out + m * qd;
-  // Rotated pairs of q heads then k heads.
-  const int64_t pairs = (a.q_heads + a.kv_heads) * half;
-  for (int64_t t = threadIdx.x; t < pairs; t += blockDim.x) {
-    const int64_t h = t / half, i = t % half;
-    float sn, cs;
-    sincosf(p * inv_freq[i], &sn, &cs);  // precise: angles reach 1e5 rad at long context
-    const float* v = row + h * D;  // k heads follow q heads in the row
-    const float x0 = v[i], x1 = v[i + half];
-    const float r0 = x0 * cs - x1 * sn, r1 = x1 * cs + x0 * sn;
-    if (h < a.q_heads) {
-      qo[h * D + i] = r0;
-      qo[h * D + i + half] = r1;
-    } else {
-      const int64_t o = (h - a.q_heads) * D;
-      kd[o + i] = __bfloat16_as_ushort(__float2bfloat16_rn(r0));
-      kd[o + i + half] = __bfloat16_as_ushort(__float2bfloat16_rn(r1));
-    }
-  }
-  // Dims outside the rotation (partial rotary) and all of v.
-  const int64_t pass = D - a.rot_dim;
-  for (int64_t t = threadIdx.x; t < (a.q_heads + a.kv_heads) * pass; t += blockDim.x) {
-    const int64_t h = t / pass, d = a.rot_dim + t % pass;
-    const float x = row[h * D + d];
-    if (h < a.q_heads)
-      qo[h * D + d] = x;
-    else
-      kd[(h - a.q_heads) * D + d] = __bfloat16_as_ushort(__float2bfloat16_rn(x));
-  }
-  for (int64_t t = threadIdx.x; t < kvd; t += blockDim.x)
-    vd[t] = __bfloat16_as_ushort(__float2bfloat16_rn(row[qd + kvd + t]));
+  pdl_wait();
+  pdl_trigger();
+  const int64_t m = blockIdx.x, W = (a.q_heads + 2 * a.kv_heads) * a.head_dim;
+  const float* row = a.qkv + m * W;
+  for (int64_t t = threadIdx.x; t < W / 2; t += blockDim.x) rope_store_pair(a, m, 2 * t, row[2 * t], row[2 * t + 1]);
 }
 }  // namespace
 
 void embedding(const void* table, WType type, const int32_t* ids, int64_t M, int64_t D, float* out, cudaStream_t s) {
   if (M == 0) return;
-  embedding_kernel<<<unsigned(M), 256, 0, s>>>(static_cast<const uint16_t*>(table), type == WType::BF16, ids, D, out);
-  SUNBAE_CUDA_CHECK_LAUNCH();
+  launch_pdl(embedding_kernel, unsigned(M), 256, 0, s, static_cast<const uint16_t*>(table), type == WType::BF16, ids, D, out);
 }
 
 void rmsnorm(const float* x, const float* w, float eps, int64_t M, int64_t D, void* y, OutType out, cudaStream_t s) {
   if (M == 0) return;
-  rmsnorm_kernel<<<unsigned(M), 512, 0, s>>>(x, w, eps, D, y, out);
-  SUNBAE_CUDA_CHECK_LAUNCH();
+  launch_pdl(rmsnorm_kernel, unsigned(M), 512, 0, s, x, w, eps, D, y, out);
 }
 
 void silu_mul_fused(const float* gu, int64_t M, int64_t F, void* y, OutType out, cudaStream_t s) {
   if (M * F == 0) return;
-  silu_mul_kernel<<<grid_for(M * F, 256), 256, 0, s>>>(gu, F, M * F, y, out);
-  SUNBAE_CUDA_CHECK_LAUNCH();
+  launch_pdl(silu_mul_kernel, grid_for(M * F, 256), 256, 0, s, gu, F, M * F, y, out);
 }
 
 void to_half(const float* x, int64_t n, void* y, OutType out, cudaStream_t s) {
   if (n == 0) return;
-  to_half_kernel<<<grid_for(n, 256), 256, 0, s>>>(x, n, y, out);
-  SUNBAE_CUDA_CHECK_LAUNCH();
+  launch_pdl(to_half_kernel, grid_for(n, 256), 256, 0, s, x, n, y, out);
 }
 
 void gather_rows(const float* src, const int32_t* rows, int64_t n, int64_t D, float* dst, cudaStream_t s) {
   if (n == 0) return;
-  gather_kernel<<<unsigned(n), 256, 0, s>>>(src, rows, D, dst);
-  SUNBAE_CUDA_CHECK_LAUNCH();
+  launch_pdl(gather_kernel, unsigned(n), 256, 0, s, src, rows, D, dst);
 }
 
 void fill_uniform(void* dst, int64_t n, OutType t, float scale, float offset, uint64_t seed, cudaStream_t s) {
@@ -170,10 +141,9 @@ void fill_uniform(void* dst, int64_t n, OutType t, float scale, float offset, ui
 }
 
 void rope_store_qkv(const RopeStoreArgs& a, cudaStream_t s) {
-  SUNBAE_CHECK(a.rot_dim % 2 == 0 && a.rot_dim <= a.head_dim, "rope_store_qkv: bad rotary dims");
+  SUNBAE_CHECK(a.rot_dim % 2 == 0 && a.head_dim % 2 == 0 && a.rot_dim <= a.head_dim, "rope_store_qkv: bad rotary dims");
   if (a.M == 0) return;
-  rope_store_kernel<<<unsigned(a.M), 256, 0, s>>>(a);
-  SUNBAE_CUDA_CHECK_LAUNCH();
+  launch_pdl(rope_store_kernel, unsigned(a.M), 256, 0, s, a);
 }
 
 }  // namespace sunbae::cuda

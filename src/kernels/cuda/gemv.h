@@ -12,17 +12,32 @@
 //     M 9-16: x rounded to the weight type once: ~1e-3 relative (bf16's 8 significant bits).
 //   With f16 weights the tensor-core paths need |x| < 65504 (f16 range), which normalized
 //   activations and attention / SiLU outputs are.
+// For M <= kGemvFusedMaxRows the FMA kernel also fuses what surrounds a decode-step projection
+// (one launch instead of three, and no round trip of the intermediate through memory):
+//   prologue: RMSNorm of x's rows (x / rms(x) * norm_w), the sum of squares taken from the same
+//             x loads the product uses;
+//   epilogue: SiLU(gate) * up over the interleaved gate/up rows, or RoPE + the q / KV-cache store
+//             over the pair-interleaved q/k/v rows (fused_layout.h).
 #include <cuda_runtime.h>
 
 #include <cstdint>
+
+#include "kernels/cuda/fused_layout.h"
 
 namespace sunbae::cuda {
 
 constexpr int kGemvMaxRows = 16;
 constexpr int kGemvTensorCoreMinRows = 4;
 constexpr int kGemvSplitXMaxRows = 8;
+constexpr int kGemvFusedMaxRows = kGemvTensorCoreMinRows - 1;
 
 enum class WType { BF16, F16 };
+
+enum class GemvEpilogue {
+  Store,      // y[m, n] (=/+=) result
+  SiluPairs,  // y[m, f] = silu(result[2f]) * result[2f + 1]; y is [M, N/2]
+  RopeQkv,    // rope_store_pair over rows (2i, 2i + 1) into GemvArgs::rope's outputs; y unused
+};
 
 struct GemvArgs {
   const float* x = nullptr;   // [M, K] f32, 16-byte aligned
@@ -33,6 +48,11 @@ struct GemvArgs {
   int64_t N = 0, K = 0;       // K % 8 == 0
   float* y = nullptr;         // [M, N] f32
   bool accumulate = false;    // y += x · W^T (+ bias): the residual add fused into the epilogue
+  // Fused parts (M <= kGemvFusedMaxRows only):
+  const float* norm_w = nullptr;  // [K]: x's rows are RMS-normalized with these weights first
+  float norm_eps = 0.f;
+  GemvEpilogue epilogue = GemvEpilogue::Store;
+  RopeStoreArgs rope;             // RopeQkv's outputs (qkv and M unused)
 };
 void gemv(const GemvArgs& a, cudaStream_t stream);
 // What gemv() runs for M rows, for bench tables and logs ("fma r2 u4", "mma split w8 u4", ...).

@@ -8,6 +8,10 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/gemv.h"
+#include "kernels/cuda/pdl.cuh"
+#include "kernels/cuda/rope_pair.cuh"
+
 namespace sunbae::cuda::gemv_detail {
 
 template <bool BF16>
@@ -34,13 +38,25 @@ __device__ __forceinline__ void store(float* __restrict__ y, int64_t i, float s,
   y[i] = accumulate ? y[i] + s : s;
 }
 
+// What the FMA kernel fuses around the product (gemv.h): passed by value, read in the epilogue.
+struct FmaFused {
+  const float* norm_w = nullptr;
+  float eps = 0.f;
+  GemvEpilogue epilogue = GemvEpilogue::Store;
+  RopeStoreArgs rope;
+};
+
 // FP32-FMA path. A warp owns R consecutive output rows and its lanes stride over K in 16-byte
 // chunks; each x chunk is read once for all R rows, which is what keeps L1 traffic for x below
-// the weight traffic when M > 1 (per 16 weight bytes a lane reads M * 32 / R bytes of x).
-template <int M, bool BF16, int R, int U, int WARPS>
+// the weight traffic when M > 1 (per 16 weight bytes a lane reads M * 32 / R bytes of x). Every
+// warp sees all of x, so with NORM it also sums x^2 on the way and scales its dot products by
+// 1 / rms at the end: RMSNorm costs no pass of its own. The first round of weight loads is issued
+// before pdl_wait (weights are constant), so under programmatic dependent launch they are in
+// flight while the previous kernel drains.
+template <int M, bool BF16, int R, int U, int WARPS, bool NORM = false, bool PIPE = false>
 __global__ void __launch_bounds__(WARPS * 32)
     fma_kernel(const float* __restrict__ x, const uint16_t* __restrict__ w, const float* __restrict__ bias,
-               int64_t N, int64_t K, float* __restrict__ y, bool accumulate) {
+               int64_t N, int64_t K, float* __restrict__ y, bool accumulate, FmaFused fused) {
   const int lane = threadIdx.x & 31;
   const int64_t n0 = (int64_t(blockIdx.x) * WARPS + (threadIdx.x >> 5)) * R;
   if (n0 >= N) return;
@@ -48,38 +64,84 @@ __global__ void __launch_bounds__(WARPS * 32)
   const uint4* wr[R];
 #pragma unroll
   for (int r = 0; r < R; ++r) wr[r] = reinterpret_cast<const uint4*>(w + (n0 + r < N ? n0 + r : N - 1) * K);
-  float acc[R][M];
+  float acc[R][M], ss[M];
 #pragma unroll
-  for (int r = 0; r < R; ++r)
+  for (int m = 0; m < M; ++m) {
+    ss[m] = 0.f;
 #pragma unroll
-    for (int m = 0; m < M; ++m) acc[r][m] = 0.f;
+    for (int r = 0; r < R; ++r) acc[r][m] = 0.f;
+  }
 
   // Loads past the last chunk re-read the last one (always in bounds, an L1 hit) and are zeroed
   // after, so every round issues all R * U loads unconditionally: a conditional load would make
   // the compiler wait for each before the next.
   const int64_t last = chunks - 1;
-  for (int64_t c0 = lane; c0 < chunks; c0 += 32 * U) {
-    uint4 v[R][U];
+  uint4 v[R][U];
+  auto load_round = [&](int64_t c0) {
 #pragma unroll
     for (int u = 0; u < U; ++u)
 #pragma unroll
       for (int r = 0; r < R; ++r) v[r][u] = __ldg(wr[r] + min(c0 + 32 * u, last));
+  };
+  load_round(lane);
+  pdl_wait();
+  pdl_trigger();
+  for (int64_t c0 = lane; c0 < chunks; c0 += 32 * U) {
+    // PIPE: the next round's loads are issued before this round is consumed (twice the bytes in
+    // flight per warp, for matrices too narrow to fill the GPU with warps).
+    uint4 cur[R][U];
+    if constexpr (PIPE) {
+#pragma unroll
+      for (int u = 0; u < U; ++u)
+#pragma unroll
+        for (int r = 0; r < R; ++r) cur[r][u] = v[r][u];
+      if (c0 + 32 * U < chunks) load_round(c0 + 32 * U);
+    } else {
+      if (c0 != lane) load_round(c0);
+#pragma unroll
+      for (int u = 0; u < U; ++u)
+#pragma unroll
+        for (int r = 0; r < R; ++r) cur[r][u] = v[r][u];
+    }
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int64_t c = min(c0 + 32 * u, last);
       const bool ok = c0 + 32 * u < chunks;
       float f[R][8];
 #pragma unroll
-      for (int r = 0; r < R; ++r) widen8<BF16>(ok ? v[r][u] : make_uint4(0, 0, 0, 0), f[r]);
+      for (int r = 0; r < R; ++r) widen8<BF16>(ok ? cur[r][u] : make_uint4(0, 0, 0, 0), f[r]);
+      float4 ga, gb;
+      if constexpr (NORM) {
+        ga = __ldg(reinterpret_cast<const float4*>(fused.norm_w + c * 8));
+        gb = __ldg(reinterpret_cast<const float4*>(fused.norm_w + c * 8 + 4));
+      }
 #pragma unroll
       for (int m = 0; m < M; ++m) {
-        const float4 a = __ldg(reinterpret_cast<const float4*>(x + m * K + c * 8));
-        const float4 b = __ldg(reinterpret_cast<const float4*>(x + m * K + c * 8 + 4));
+        float4 a = __ldg(reinterpret_cast<const float4*>(x + m * K + c * 8));
+        float4 b = __ldg(reinterpret_cast<const float4*>(x + m * K + c * 8 + 4));
+        if constexpr (NORM) {
+          if (ok) ss[m] += a.x * a.x + a.y * a.y + a.z * a.z + a.w * a.w + b.x * b.x + b.y * b.y + b.z * b.z + b.w * b.w;
+          a = make_float4(a.x * ga.x, a.y * ga.y, a.z * ga.z, a.w * ga.w);
+          b = make_float4(b.x * gb.x, b.y * gb.y, b.z * gb.z, b.w * gb.w);
+        }
 #pragma unroll
         for (int r = 0; r < R; ++r) acc[r][m] += dot8(f[r], a, b);
       }
     }
   }
+  // Butterfly sums leave every lane with every total; lane (r * M + m) % 32 stores (r, m).
+  float inv[M];
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    inv[m] = 1.f;
+    if constexpr (NORM) {
+      float s = ss[m];
+#pragma unroll
+      for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
+      inv[m] = rsqrtf(s / float(K) + fused.eps);
+    }
+  }
+  float out[R][M];
 #pragma unroll
   for (int r = 0; r < R; ++r)
 #pragma unroll
@@ -88,8 +150,79 @@ __global__ void __launch_bounds__(WARPS * 32)
 #pragma unroll
       for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
       const int64_t n = n0 + r;
-      if (lane == (r * M + m) % 32 && n < N) store(y, m * N + n, s + (bias ? bias[n] : 0.f), accumulate);
+      out[r][m] = s * inv[m] + (bias && n < N ? bias[n] : 0.f);
     }
+  if (fused.epilogue == GemvEpilogue::Store) {
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+      for (int m = 0; m < M; ++m)
+        if (lane == (r * M + m) % 32 && n0 + r < N) store(y, m * N + n0 + r, out[r][m], accumulate);
+    return;
+  }
+  // Pair epilogues: rows (n0 + 2p, n0 + 2p + 1); n0 is a multiple of R (even) and N is even.
+#pragma unroll
+  for (int p = 0; p < R / 2; ++p)
+#pragma unroll
+    for (int m = 0; m < M; ++m) {
+      const int64_t n = n0 + 2 * p;
+      if (lane != (p * M + m) % 32 || n >= N) continue;
+      if (fused.epilogue == GemvEpilogue::SiluPairs)
+        y[m * (N / 2) + n / 2] = silu_times(out[2 * p][m], out[2 * p + 1][m]);
+      else
+        rope_store_pair(fused.rope, m, n, out[2 * p][m], out[2 * p + 1][m]);
+    }
+}
+
+// One warp per output row, 8 rows a block, 4 loads in flight (the first decode GEMV's shape): for
+// M = 1 with a plain store, where twice the warps of fma_kernel's two rows each keep more of a
+// long-K matrix (down_proj) streaming at once. The main loop covers whole rounds of 4 x 32
+// chunks with no clamping; a tail loop takes the rest one chunk per lane.
+template <int M, bool BF16>
+__global__ void __launch_bounds__(256)
+    row_kernel(const float* __restrict__ x, const uint16_t* __restrict__ w, const float* __restrict__ bias,
+               int64_t N, int64_t K, float* __restrict__ y, bool accumulate) {
+  const int lane = threadIdx.x & 31;
+  const int64_t n = int64_t(blockIdx.x) * 8 + (threadIdx.x >> 5);
+  if (n >= N) return;
+  const uint4* wrow = reinterpret_cast<const uint4*>(w + n * K);
+  const int64_t chunks = K / 8;
+  float acc[M];
+#pragma unroll
+  for (int m = 0; m < M; ++m) acc[m] = 0.f;
+  auto chunk = [&](const uint4& v, int64_t k) {
+    float f[8];
+    widen8<BF16>(v, f);
+#pragma unroll
+    for (int m = 0; m < M; ++m)
+      acc[m] += dot8(f, __ldg(reinterpret_cast<const float4*>(x + m * K + k)),
+                     __ldg(reinterpret_cast<const float4*>(x + m * K + k + 4)));
+  };
+  int64_t c = lane;
+  uint4 v[4];
+  const bool full = c + 32 * 3 < chunks;
+  if (full) {  // the first round's weights go out before pdl_wait (fma_kernel)
+#pragma unroll
+    for (int u = 0; u < 4; ++u) v[u] = __ldg(wrow + c + 32 * u);
+  }
+  pdl_wait();
+  pdl_trigger();
+  for (; c + 32 * 3 < chunks; c += 32 * 4) {
+    if (c != lane) {
+#pragma unroll
+      for (int u = 0; u < 4; ++u) v[u] = __ldg(wrow + c + 32 * u);
+    }
+#pragma unroll
+    for (int u = 0; u < 4; ++u) chunk(v[u], (c + 32 * u) * 8);
+  }
+  for (; c < chunks; c += 32) chunk(__ldg(wrow + c), c * 8);
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    float s = acc[m];
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
+    if (lane == 0) store(y, m * N + n, s + (bias ? bias[n] : 0.f), accumulate);
+  }
 }
 
 template <bool BF16>
@@ -156,14 +289,22 @@ __global__ void __launch_bounds__(WARPS * 32)
     for (int i = 0; i < 4; ++i) acc[nt][i] = 0.f;
 
   // The loop bound is warp-uniform (mma.sync needs the whole warp); chunks past K load zeros.
-  for (int64_t base = int64_t(warp) * U * 4; base < chunks; base += int64_t(WARPS) * U * 4) {
-    uint4 va[U], vb[U];
+  // The first round of weight loads goes out before pdl_wait, as in fma_kernel.
+  uint4 va[U], vb[U];
+  auto load_round = [&](int64_t base) {
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int64_t c = min(base + 4 * u + t, chunks - 1);  // in bounds, zeroed below (see fma_kernel)
       va[u] = __ldg(wa + c);
       vb[u] = __ldg(wb + c);
     }
+  };
+  const int64_t base0 = int64_t(warp) * U * 4;
+  load_round(base0);
+  pdl_wait();
+  pdl_trigger();
+  for (int64_t base = base0; base < chunks; base += int64_t(WARPS) * U * 4) {
+    if (base != base0) load_round(base);
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int64_t c = min(base + 4 * u + t, chunks - 1);

@@ -6,6 +6,7 @@
 // in index order that stops at the tile holding the target.
 #include <cstdint>
 
+#include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/sampling.h"
 #include "kernels/sampling_rule.h"
@@ -118,6 +119,8 @@ __device__ uint32_t radix_select(const float* e, int64_t V, bool by_mass, u64 k,
 __global__ void __launch_bounds__(kThreads, 1)
     sample_kernel(const float* __restrict__ logits, int64_t V, const SampleRow* __restrict__ params,
                   int32_t* __restrict__ out, float* __restrict__ workspace) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ Shared sh;
   const float* l = logits + int64_t(blockIdx.x) * V;
   const SampleRow p = params[blockIdx.x];
@@ -209,8 +212,7 @@ void sample_rows(const float* logits, int64_t M, int64_t vocab, const SampleRow*
   SUNBAE_CHECK(M >= 0 && M < (int64_t(1) << 31), "sample_rows: ", M, " rows");
   SUNBAE_CHECK(vocab > 0 && vocab < INT32_MAX, "sample_rows: vocabulary of ", vocab);
   if (M == 0) return;
-  sample_kernel<<<unsigned(M), kThreads, 0, s>>>(logits, vocab, params, out, static_cast<float*>(workspace));
-  SUNBAE_CUDA_CHECK_LAUNCH();
+  launch_pdl(sample_kernel, unsigned(M), kThreads, 0, s, logits, vocab, params, out, static_cast<float*>(workspace));
 }
 
 }  // namespace sunbae::cuda

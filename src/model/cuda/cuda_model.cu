@@ -16,23 +16,27 @@ kv::KVLayout CudaModel::kv_layout() const { return impl_->host->kv_layout(impl_-
 GpuMemoryReport CudaModel::memory() const { return impl_->report; }
 void CudaModel::set_use_graphs(bool on) { impl_->use_graphs = on; }
 
+cuda::GemvArgs CudaModel::Impl::gemv_args(const GpuLinear& l, const float* in, int64_t M, float* y,
+                                          bool accumulate) const {
+  cuda::GemvArgs a;
+  a.x = in;
+  a.M = int(M);
+  a.w = l.weight();
+  a.wtype = wt;
+  a.bias = l.bias_ptr();
+  a.N = l.out;
+  a.K = l.in;
+  a.y = y;
+  a.accumulate = accumulate;
+  return a;
+}
+
 void CudaModel::Impl::linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y,
                              bool accumulate) {
-  if (M <= kGemvRows) {
-    cuda::GemvArgs a;
-    a.x = in;
-    a.M = int(M);
-    a.w = l.weight();
-    a.wtype = wt;
-    a.bias = l.bias_ptr();
-    a.N = l.out;
-    a.K = l.in;
-    a.y = y;
-    a.accumulate = accumulate;
-    cuda::gemv(a, stream);
-  } else {
+  if (M <= gemv_rows)
+    cuda::gemv(gemv_args(l, in, M, y, accumulate), stream);
+  else
     gemm->run(in_half, l.weight(), wt, l.bias_ptr(), M, l.out, l.in, y, accumulate, stream);
-  }
 }
 
 namespace {
@@ -167,33 +171,48 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
   const io::ModelConfig& c = host->config();
   const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
   const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;
-  const bool small = T <= kGemvRows;  // GEMV reads f32 inputs, the GEMM half ones
+  // Three regimes by step rows: up to kGemvFusedMaxRows, one GEMV launch per projection with the
+  // RMSNorm, RoPE + KV store and SiLU fused in (batch-1 decode is launch-latency bound); up to
+  // kGemvRows, the tensor-core GEMV with those as kernels of their own (f32 activations); beyond,
+  // cuBLASLt over half activations.
+  const bool fused = T <= cuda::kGemvFusedMaxRows;
+  const bool small = T <= gemv_rows;
   const cuda::OutType half = cuda::half_of(wt);
   const float eps = float(c.rms_norm_eps);
   float* xr = x.get<float>();
   void* normed = small ? h.get() : hb.get();
   const cuda::OutType norm_out = small ? cuda::OutType::F32 : half;
 
+  cuda::RopeStoreArgs r;
+  r.qkv = qkv.get<float>();
+  r.M = T;
+  r.q_heads = Hq;
+  r.kv_heads = Hkv;
+  r.head_dim = D;
+  r.rot_dim = 2 * int64_t(inv_freq.size() / 4);
+  r.pos = pos.get<int32_t>();
+  r.inv_freq = freq_table;
+  r.freq_stride = freq_stride;
+  r.slots = slots.get<int32_t>();
+  r.q_out = q.get<float>();
+
   cuda::embedding(embed.get(), wt, ids.get<int32_t>(), T, H, xr, stream);
   for (size_t l = 0; l < layers.size(); ++l) {
     GpuLayer& L = layers[l];
-    cuda::rmsnorm(xr, L.attn_norm.get<float>(), eps, T, H, normed, norm_out, stream);
-    linear(L.qkv, h.get<float>(), hb.get(), T, qkv.get<float>(), false);
-    cuda::RopeStoreArgs r;
-    r.qkv = qkv.get<float>();
-    r.M = T;
-    r.q_heads = Hq;
-    r.kv_heads = Hkv;
-    r.head_dim = D;
-    r.rot_dim = 2 * int64_t(inv_freq.size() / 4);
-    r.pos = pos.get<int32_t>();
-    r.inv_freq = freq_table;
-    r.freq_stride = freq_stride;
-    r.slots = slots.get<int32_t>();
-    r.q_out = q.get<float>();
     r.k_pool = k_pool[l].get<uint16_t>();
     r.v_pool = v_pool[l].get<uint16_t>();
-    cuda::rope_store_qkv(r, stream);
+    if (fused) {
+      cuda::GemvArgs g = gemv_args(L.qkv, xr, T, nullptr, false);
+      g.norm_w = L.attn_norm.get<float>();
+      g.norm_eps = eps;
+      g.epilogue = cuda::GemvEpilogue::RopeQkv;
+      g.rope = r;
+      cuda::gemv(g, stream);
+    } else {
+      cuda::rmsnorm(xr, L.attn_norm.get<float>(), eps, T, H, normed, norm_out, stream);
+      linear(L.qkv, h.get<float>(), hb.get(), T, qkv.get<float>(), false);
+      cuda::rope_store_qkv(r, stream);
+    }
 
     cuda::AttnBatch a;
     a.q = q.get<float>();
@@ -222,18 +241,33 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
     if (!small) cuda::to_half(att.get<float>(), T * Hq * D, hb.get(), half, stream);
     linear(L.o, att.get<float>(), hb.get(), T, xr, true);  // residual add in the epilogue
 
-    cuda::rmsnorm(xr, L.mlp_norm.get<float>(), eps, T, H, normed, norm_out, stream);
-    linear(L.gate_up, h.get<float>(), hb.get(), T, gate_up.get<float>(), false);
-    cuda::silu_mul_fused(gate_up.get<float>(), T, F, small ? act_.get() : hb.get(), small ? cuda::OutType::F32 : half,
-                         stream);
+    if (fused) {
+      cuda::GemvArgs g = gemv_args(L.gate_up, xr, T, act_.get<float>(), false);
+      g.norm_w = L.mlp_norm.get<float>();
+      g.norm_eps = eps;
+      g.epilogue = cuda::GemvEpilogue::SiluPairs;
+      cuda::gemv(g, stream);
+    } else {
+      cuda::rmsnorm(xr, L.mlp_norm.get<float>(), eps, T, H, normed, norm_out, stream);
+      linear(L.gate_up, h.get<float>(), hb.get(), T, gate_up.get<float>(), false);
+      cuda::silu_mul_fused(gate_up.get<float>(), T, F, small ? act_.get() : hb.get(),
+                           small ? cuda::OutType::F32 : half, stream);
+    }
     linear(L.down, act_.get<float>(), hb.get(), T, xr, true);
   }
   if (P == 0) return;
-  const bool small_p = P <= kGemvRows;
   cuda::gather_rows(xr, picks.get<int32_t>(), P, H, picked.get<float>(), stream);
-  cuda::rmsnorm(picked.get<float>(), final_norm.get<float>(), eps, P, H, small_p ? h.get() : hb.get(),
-                small_p ? cuda::OutType::F32 : half, stream);
-  linear(lm_head, h.get<float>(), hb.get(), P, logits.get<float>(), false);
+  if (P <= cuda::kGemvFusedMaxRows) {
+    cuda::GemvArgs g = gemv_args(lm_head, picked.get<float>(), P, logits.get<float>(), false);
+    g.norm_w = final_norm.get<float>();
+    g.norm_eps = eps;
+    cuda::gemv(g, stream);
+  } else {
+    const bool small_p = P <= gemv_rows;
+    cuda::rmsnorm(picked.get<float>(), final_norm.get<float>(), eps, P, H, small_p ? h.get() : hb.get(),
+                  small_p ? cuda::OutType::F32 : half, stream);
+    linear(lm_head, h.get<float>(), hb.get(), P, logits.get<float>(), false);
+  }
   if (sample)
     cuda::sample_rows(logits.get<float>(), P, c.vocab_size, sample_rows.get<cuda::SampleRow>(), tokens.get<int32_t>(),
                       sample_ws.get(), stream);

@@ -1,7 +1,7 @@
 #pragma once
 // The Llama-family forward pass on the GPU: the same Batch in and Logits out as model::Model.
 // Weights in bf16 (or f16 for f16 checkpoints) with q/k/v and gate/up fused into one matrix each,
-// f32 residual stream and accumulation, bf16 paged KV cache. Steps of up to 16 rows multiply
+// f32 residual stream and accumulation, bf16 paged KV cache. Steps of up to 8 rows multiply
 // with the GEMV kernel, larger ones with cuBLASLt; decode steps replay a captured CUDA graph.
 #include <memory>
 #include <vector>

@@ -27,16 +27,18 @@ struct GpuLinear {
 
 struct GpuLayer {
   cuda::DeviceBuffer attn_norm, mlp_norm;  // f32 [hidden]
-  GpuLinear qkv;      // [q_heads*D + 2*kv_heads*D, hidden]: q, k, v rows stacked
+  GpuLinear qkv;      // [q_heads*D + 2*kv_heads*D, hidden]: q, k, v rows (rotary pairs interleaved, fused_layout.h)
   GpuLinear o;        // [hidden, q_heads*D]
-  GpuLinear gate_up;  // [2*intermediate, hidden]: gate rows, then up rows
+  GpuLinear gate_up;  // [2*intermediate, hidden]: gate and up rows interleaved (fused_layout.h)
   GpuLinear down;     // [hidden, intermediate]
   int64_t window = 0;
 };
 
 // Steps of up to this many rows multiply with the GEMV kernels (f32 inputs; tensor cores from 4
-// rows), larger ones with cuBLASLt (half inputs).
-constexpr int64_t kGemvRows = 16;
+// rows), larger ones with cuBLASLt (half inputs): at 16 rows cuBLASLt ran Mistral-7B's decode step
+// 43% faster than the tensor-core GEMV (H100, 2026-12-07), at 8 the GEMV still reads 68-92% of
+// the copy bandwidth.
+constexpr int64_t kGemvRows = 8;
 
 struct CudaModel::Impl {
   const Model* host = nullptr;
@@ -60,6 +62,9 @@ struct CudaModel::Impl {
   cuda::DeviceBuffer attn_ws, sample_ws;
 
   bool use_graphs = true;
+  // Rows up to which steps take the GEMV (kGemvRows; SUNBAE_GEMV_ROWS sets 3..16, for timing the
+  // tensor-core GEMV against cuBLASLt).
+  int64_t gemv_rows = kGemvRows;
   std::map<std::tuple<int64_t, int64_t, bool>, cudaGraphExec_t> graphs;  // (rows, logit rows, sampled)
 
   ~Impl();
@@ -68,6 +73,7 @@ struct CudaModel::Impl {
   // y (=/+=) in · W^T + bias: the GEMV kernel for up to kGemvRows rows (f32 input),
   // cuBLASLt for more (half input).
   void linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y, bool accumulate);
+  cuda::GemvArgs gemv_args(const GpuLinear& l, const float* in, int64_t M, float* y, bool accumulate) const;
   // Every launch of one step once its metadata is on the device (capturable into a graph).
   void run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max_seq_rows, bool decode_only, bool sample,
                 const float* freq_table, int64_t freq_stride);

@@ -2,10 +2,13 @@
 // gate/up fused), the bf16 KV cache and the step buffers.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/fused_layout.h"
 #include "model/cuda/cuda_model_impl.h"
 
 namespace sunbae::model {
@@ -58,9 +61,14 @@ struct Source {
   }
 };
 
-// Linears stacked by rows into one matrix (and one bias, zeros where a part has none). Synthetic
-// values: U(-1, 1) / sqrt(fan_in), biases 0.1 U(-1, 1), as bench::SyntheticWeights makes them.
-GpuLinear stack(std::initializer_list<const Linear*> parts, const Source& src, const std::string& what) {
+// GPU row -> row of the naturally stacked matrix (fused_layout.h); empty: the natural order.
+using RowMap = std::function<int64_t(int64_t)>;
+
+// Linears stacked by rows into one matrix (and one bias, zeros where a part has none), rows in
+// the order row_of gives. Synthetic values: U(-1, 1) / sqrt(fan_in), biases 0.1 U(-1, 1), as
+// bench::SyntheticWeights makes them (i.i.d., so their order needs no permuting).
+GpuLinear stack(std::initializer_list<const Linear*> parts, const Source& src, const std::string& what,
+                const RowMap& row_of = {}) {
   GpuLinear g;
   g.in = (*parts.begin())->w.cols;
   bool any_bias = false;
@@ -71,10 +79,17 @@ GpuLinear stack(std::initializer_list<const Linear*> parts, const Source& src, c
   }
   g.w = DeviceBuffer(size_t(g.out * g.in) * 2, what);
   std::vector<float> bias;
+  std::vector<uint16_t> natural;  // host path with a row map: the whole matrix, then permuted
+  if (row_of && !src.seed) natural.resize(size_t(g.out * g.in));
   int64_t row = 0;
   for (const Linear* l : parts) {
-    src.matrix(g.w.get<uint16_t>() + row * g.in, l->w.data, l->w.dtype, l->w.rows * l->w.cols,
-               1.f / std::sqrt(float(g.in)));
+    const int64_t n = l->w.rows * l->w.cols;
+    if (natural.empty()) {
+      src.matrix(g.w.get<uint16_t>() + row * g.in, l->w.data, l->w.dtype, n, 1.f / std::sqrt(float(g.in)));
+    } else {
+      const std::vector<uint16_t> h = to_half_host(l->w.data, l->w.dtype, n, src.half);
+      std::copy(h.begin(), h.end(), natural.begin() + row * g.in);
+    }
     if (any_bias) {
       if (l->bias.empty())
         bias.resize(bias.size() + size_t(l->w.rows), 0.f);
@@ -82,6 +97,17 @@ GpuLinear stack(std::initializer_list<const Linear*> parts, const Source& src, c
         bias.insert(bias.end(), l->bias.begin(), l->bias.end());
     }
     row += l->w.rows;
+  }
+  if (!natural.empty()) {
+    std::vector<uint16_t> rows(natural.size());
+    for (int64_t r = 0; r < g.out; ++r)
+      std::copy_n(natural.begin() + row_of(r) * g.in, g.in, rows.begin() + r * g.in);
+    copy_in(g.w.get(), rows.data(), rows.size() * 2);
+  }
+  if (any_bias && row_of) {
+    std::vector<float> permuted(bias.size());
+    for (int64_t r = 0; r < g.out; ++r) permuted[size_t(r)] = bias[size_t(row_of(r))];
+    bias.swap(permuted);
   }
   if (any_bias) g.bias = src.vec(bias, 0.1f, 0.f, what + " bias");
   return g;
@@ -107,6 +133,9 @@ void CudaModel::Impl::upload_weights() {
   const io::ModelConfig& c = host->config();
   const ModelWeights& w = host->weights();
   const Source src{report.weight_dtype, opt.synthetic_seed};
+  const int64_t rot = 2 * int64_t(host->inv_freq_for(0).size());
+  const RowMap qkv_rows = [&](int64_t r) { return cuda::qkv_source_row(r, c.num_heads + c.num_kv_heads, c.head_dim, rot); };
+  const RowMap gate_up_rows = [&](int64_t r) { return cuda::gate_up_source_row(r, c.intermediate_size); };
   embed = DeviceBuffer(size_t(w.embed.numel()) * 2, "embedding table");
   src.matrix(embed.get(), w.embed.data, w.embed.dtype, w.embed.numel(), 1.f);
   for (size_t i = 0; i < w.layers.size(); ++i) {
@@ -116,9 +145,9 @@ void CudaModel::Impl::upload_weights() {
     if (src.seed) std::fprintf(stderr, "\rrandom weights on the GPU: layer %zu/%zu", i + 1, w.layers.size());
     g.attn_norm = src.vec(L.attn_norm, 0.1f, 1.f, n + " input norm");
     g.mlp_norm = src.vec(L.mlp_norm, 0.1f, 1.f, n + " post-attention norm");
-    g.qkv = stack({&L.q, &L.k, &L.v}, src, n + " q/k/v projections");
+    g.qkv = stack({&L.q, &L.k, &L.v}, src, n + " q/k/v projections", qkv_rows);
     g.o = stack({&L.o}, src, n + " o_proj");
-    g.gate_up = stack({&L.gate, &L.up}, src, n + " gate/up projections");
+    g.gate_up = stack({&L.gate, &L.up}, src, n + " gate/up projections", gate_up_rows);
     g.down = stack({&L.down}, src, n + " down_proj");
     g.window = L.sliding ? *c.sliding_window : 0;
     layers.push_back(std::move(g));
@@ -177,6 +206,11 @@ std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOption
                " is not built (supported: 16..32, 64, 128, 256)");
   auto m = std::make_unique<Impl>();
   m->host = &host;
+  if (const char* e = std::getenv("SUNBAE_GEMV_ROWS")) {
+    m->gemv_rows = std::atoll(e);
+    SUNBAE_CHECK(m->gemv_rows >= cuda::kGemvFusedMaxRows && m->gemv_rows <= cuda::kGemvMaxRows, "SUNBAE_GEMV_ROWS=",
+                 e, ": expected ", cuda::kGemvFusedMaxRows, "..", cuda::kGemvMaxRows);
+  }
   m->opt = options;
   const DType half = options.weight_dtype.value_or(default_half(host));
   m->wt = half == DType::F16 ? cuda::WType::F16 : cuda::WType::BF16;
