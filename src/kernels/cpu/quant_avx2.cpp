@@ -1,0 +1,148 @@
+// AVX2 dot products on packed blocks. Compiled with -mavx2 -mfma -mf16c; only called when the
+// CPU reports those (isa.cpp). Integer products are exact (maddubs pairs stay below int16's
+// range for these quant ranges), so each block's integer sum equals the portable one; only the
+// float accumulation across blocks is ordered differently.
+#include <immintrin.h>
+
+#include "kernels/cpu/quant.h"
+#include "kernels/cpu/quant_blocks.h"
+
+namespace sunbae::kernels::cpu {
+
+namespace {
+
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// 32 nibbles of a 16-byte array: low nibbles in bytes 0..15, high nibbles in bytes 16..31.
+inline __m256i unpack_nibbles(const uint8_t* qs) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// Sums of adjacent products of signed bytes as 8 int32: maddubs needs one unsigned operand, so
+// take |x| and move x's sign onto y.
+inline __m256i dot_i8(__m256i x, __m256i y) {
+  const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+  return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+// The same with x unsigned (0..63).
+inline __m256i dot_u8_i8(__m256i x, __m256i y) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
+}
+
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+}  // namespace
+
+float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ4_0*>(w);
+  const auto* b = static_cast<const BlockQ8_0*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m256i q = _mm256_sub_epi8(unpack_nibbles(a[i].qs), _mm256_set1_epi8(8));
+    const __m256i s = dot_i8(q, load32(b[i].qs));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s), acc);
+  }
+  return hsum(acc);
+}
+
+float vec_dot_q4_1_q8_1_avx2(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ4_1*>(w);
+  const auto* b = static_cast<const BlockQ8_1*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0;
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m256i s = dot_u8_i8(unpack_nibbles(a[i].qs), load32(b[i].qs));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s), acc);
+    mins += h2f(a[i].m) * h2f(b[i].s);
+  }
+  return hsum(acc) + mins;
+}
+
+float vec_dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ8_0*>(w);
+  const auto* b = static_cast<const BlockQ8_0*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m256i s = dot_i8(load32(a[i].qs), load32(b[i].qs));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s), acc);
+  }
+  return hsum(acc);
+}
+
+float vec_dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ4_K*>(w);
+  const auto* b = static_cast<const BlockQ8_K*>(x);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    __m256i acc = _mm256_setzero_si256();
+    int32_t summ = 0;
+    for (int c = 0; c < 4; ++c) {
+      uint8_t sc0, m0, sc1, m1;
+      scale_min_k4(2 * c, a[i].scales, &sc0, &m0);
+      scale_min_k4(2 * c + 1, a[i].scales, &sc1, &m1);
+      summ += m0 * (b[i].bsums[4 * c] + b[i].bsums[4 * c + 1]) +
+              m1 * (b[i].bsums[4 * c + 2] + b[i].bsums[4 * c + 3]);
+      const __m256i q = load32(a[i].qs + 32 * c);
+      const __m256i lo = _mm256_and_si256(q, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      const __m256i p0 = _mm256_maddubs_epi16(lo, load32(b[i].qs + 64 * c));
+      const __m256i p1 = _mm256_maddubs_epi16(hi, load32(b[i].qs + 64 * c + 32));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc0)));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc1)));
+    }
+    sum += b[i].d * (h2f(a[i].d) * float(hsum_i32(acc)) - h2f(a[i].dmin) * float(summ));
+  }
+  return sum;
+}
+
+float vec_dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ6_K*>(w);
+  const auto* b = static_cast<const BlockQ8_K*>(x);
+  const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
+  const __m256i k32 = _mm256_set1_epi8(32);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    __m256i acc = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load32(a[i].ql + 64 * h), ql1 = load32(a[i].ql + 64 * h + 32);
+      const __m256i qh = load32(a[i].qh + 32 * h);
+      const __m256i lows[4] = {
+          _mm256_and_si256(ql0, low4), _mm256_and_si256(ql1, low4),
+          _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+          _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4)};
+      for (int k = 0; k < 4; ++k) {
+        const __m256i highs = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), low2);
+        const __m256i q = _mm256_or_si256(lows[k], _mm256_slli_epi16(highs, 4));
+        const __m256i y = load32(b[i].qs + 128 * h + 32 * k);
+        // (q - 32) * y as q * y - 32 * y, both through maddubs (q is unsigned 0..63).
+        const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y), _mm256_maddubs_epi16(k32, y));
+        const int sb = 8 * h + 2 * k;  // the two 16-element sub-blocks these 32 span
+        const __m256i sc = _mm256_set_m128i(_mm_set1_epi16(a[i].scales[sb + 1]),
+                                            _mm_set1_epi16(a[i].scales[sb]));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, sc));
+      }
+    }
+    sum += h2f(a[i].d) * b[i].d * float(hsum_i32(acc));
+  }
+  return sum;
+}
+
+}  // namespace sunbae::kernels::cpu
