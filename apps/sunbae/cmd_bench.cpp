@@ -62,7 +62,7 @@ Run add_bench(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   auto* src = app.add_option_group("model", "what to run (one of)");
-  src->add_option("--model", o->dir, "Hugging Face model directory");
+  src->add_option("--model", o->dir, "Hugging Face model directory or GGUF file");
   src->add_option("--shape", o->shape, "Named real-model shape with random weights (e.g. mistral-7b)");
   src->add_option("--config", o->config, "A config.json to build with random weights");
   src->require_option(1);
