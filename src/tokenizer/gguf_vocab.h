@@ -4,9 +4,10 @@
 // Face would hold for the same model, then loaded by the same pipeline, so GGUF and
 // tokenizer.json models share one implementation.
 //
-// tokenizer.ggml.model "gpt2" (byte-level BPE) is read, with the pre-tokenizer chosen by
-// tokenizer.ggml.pre as llama.cpp does (llama-vocab.cpp). SentencePiece-style "llama"
-// vocabularies are not read yet: they fail with a clear error.
+// tokenizer.ggml.model "gpt2" (byte-level BPE): merges as given, the pre-tokenizer chosen by
+// tokenizer.ggml.pre as llama.cpp does (llama-vocab.cpp) in tokenizers' terms. "llama"
+// (SentencePiece BPE, Llama-2 / Mistral): the merge list rebuilt from tokenizer.ggml.scores as
+// transformers' converter does, byte fallback, "▁" for spaces. Other models fail clearly.
 #include <memory>
 #include <string>
 
