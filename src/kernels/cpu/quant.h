@@ -39,6 +39,7 @@ float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* x);
 float vec_dot_q4_1_q8_1_avx2(int64_t n, const void* w, const void* x);
 float vec_dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* x);
 float vec_dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* x);
+float vec_dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* x);
 float vec_dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* x);
 
 // y[M, N] = x[M, K] · W^T for a quantized W (rows [n0, n1) of it); xq holds x's rows already

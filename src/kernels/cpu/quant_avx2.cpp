@@ -113,6 +113,38 @@ float vec_dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+float vec_dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ5_K*>(w);
+  const auto* b = static_cast<const BlockQ8_K*>(x);
+  const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    __m256i acc = _mm256_setzero_si256();
+    int32_t summ = 0;
+    const __m256i qh = load32(a[i].qh);
+    for (int c = 0; c < 4; ++c) {
+      uint8_t sc0, m0, sc1, m1;
+      scale_min_k4(2 * c, a[i].scales, &sc0, &m0);
+      scale_min_k4(2 * c + 1, a[i].scales, &sc1, &m1);
+      summ += m0 * (b[i].bsums[4 * c] + b[i].bsums[4 * c + 1]) +
+              m1 * (b[i].bsums[4 * c + 2] + b[i].bsums[4 * c + 3]);
+      const __m256i q = load32(a[i].qs + 32 * c);
+      // Fifth bits: bit 2c of qh[l] for the low nibbles, bit 2c + 1 for the high ones, moved to
+      // bit 4 (shifts of 16-bit lanes keep each byte's masked bit inside that byte).
+      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4);
+      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, low4), h0);
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1);
+      const __m256i p0 = _mm256_maddubs_epi16(lo, load32(b[i].qs + 64 * c));
+      const __m256i p1 = _mm256_maddubs_epi16(hi, load32(b[i].qs + 64 * c + 32));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc0)));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc1)));
+    }
+    sum += b[i].d * (h2f(a[i].d) * float(hsum_i32(acc)) - h2f(a[i].dmin) * float(summ));
+  }
+  return sum;
+}
+
 float vec_dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const BlockQ6_K*>(w);
   const auto* b = static_cast<const BlockQ8_K*>(x);
