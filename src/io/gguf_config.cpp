@@ -1,5 +1,7 @@
 #include "io/gguf_config.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace sunbae::io {
@@ -47,8 +49,6 @@ json gguf_hf_config(const GgufFile& g) {
     SUNBAE_CHECK(*rd == head_dim, g.path(), ": ", key("rope.dimension_count"), " = ", *rd,
                  " differs from the head dimension ", head_dim, " (partial rotary is not supported for ", arch, ")");
   }
-  SUNBAE_CHECK(!g.tensor("rope_freqs.weight"), g.path(),
-               ": per-dimension rope factors (rope_freqs.weight, llama3 scaling) are not supported yet");
   if (g.find(key("rope.scaling.type"))) {
     const std::string t = g.get_string(key("rope.scaling.type"));
     if (t == "linear") {
@@ -74,7 +74,23 @@ json gguf_hf_config(const GgufFile& g) {
 }
 
 ModelConfig gguf_model_config(const GgufFile& g) {
-  return parse_model_config(gguf_hf_config(g).dump(), "", g.path());
+  ModelConfig c = parse_model_config(gguf_hf_config(g).dump(), "", g.path());
+  // llama3-style scaling arrives as one divisor per rotary frequency (convert_hf_to_gguf.py
+  // computes them from rope_scaling and stores them instead of the parameters).
+  if (const GgufTensor* t = g.tensor("rope_freqs.weight")) {
+    const int64_t rot = int64_t(double(c.head_dim) * c.rope.partial_rotary_factor);
+    SUNBAE_CHECK(t->dtype == DType::F32 && t->shape == std::vector<int64_t>{rot / 2}, g.path(),
+                 ": rope_freqs.weight must be F32 [", rot / 2, "], is ", ggml_type_name(t->ggml_type), " ",
+                 shape_str(t->shape));
+    const TensorView v = g.view(*t);
+    const auto* f = static_cast<const float*>(v.data);
+    for (int64_t i = 0; i < rot / 2; ++i) {
+      SUNBAE_CHECK(std::isfinite(f[i]) && f[i] > 0, g.path(), ": rope_freqs.weight[", i, "] = ", f[i],
+                   " is not a positive factor");
+      c.rope.freq_factors.push_back(f[i]);
+    }
+  }
+  return c;
 }
 
 }  // namespace sunbae::io

@@ -13,7 +13,8 @@ namespace sunbae::io {
 
 // general.architecture values Sunbae reads: "llama" (Llama, Mistral) and "qwen2".
 // Throws Error naming the file and key for a missing or invalid field, an architecture it does
-// not support, or a feature it would silently get wrong (llama3 rope factors, partial rotary).
+// not support, or a feature it would silently get wrong (partial rotary, unknown rope scaling).
+// rope_freqs.weight (llama3 scaling as per-frequency divisors) becomes RopeConfig::freq_factors.
 nlohmann::json gguf_hf_config(const GgufFile& g);
 ModelConfig gguf_model_config(const GgufFile& g);
 

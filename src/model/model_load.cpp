@@ -154,6 +154,11 @@ std::vector<float> Model::inv_freq_for(int64_t seq_len) const {
       }
     }
   }
+  if (!r.freq_factors.empty()) {
+    SUNBAE_CHECK(r.freq_factors.size() == inv.size(), "rope frequency factors: ", r.freq_factors.size(),
+                 " given for ", inv.size(), " frequencies");
+    for (size_t i = 0; i < inv.size(); ++i) inv[i] /= r.freq_factors[i];
+  }
   return inv;
 }
 

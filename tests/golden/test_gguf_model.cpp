@@ -45,10 +45,10 @@ std::string f32_bytes(const std::vector<float>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4);
 }
 
-// The Mistral fixture as a GGUF; matrices quantized to `qt` (F32 keeps them as they are).
+// A Llama-family fixture as a GGUF; matrices quantized to `qt` (F32 keeps them as they are).
 // With as_f32, matrices are quantized to qt and dequantized again, stored as F32: the same
 // effective weights, computed without any quantized kernel.
-std::string write_mistral_gguf(const std::string& dir, const std::string& out, DType qt, bool as_f32 = false) {
+std::string write_llama_gguf(const std::string& dir, const std::string& out, DType qt, bool as_f32 = false) {
   const io::ModelConfig c = io::load_model_config(dir);
   io::Checkpoint ck = io::Checkpoint::open_dir(dir);
   GgufBuilder b;
@@ -64,7 +64,25 @@ std::string write_mistral_gguf(const std::string& dir, const std::string& out, D
   b.kv_u32("llama.rope.dimension_count", uint32_t(c.head_dim));
   b.kv_f32("llama.rope.freq_base", float(c.rope.theta));
   b.kv_f32("llama.attention.layer_norm_rms_epsilon", float(c.rms_norm_eps));
-  b.kv_u32("llama.attention.sliding_window", uint32_t(*c.sliding_window));
+  if (c.sliding_window) b.kv_u32("llama.attention.sliding_window", uint32_t(*c.sliding_window));
+  if (c.rope.type == io::RopeType::Llama3) {
+    // convert_hf_to_gguf.py's LlamaModel.generate_extra_tensors: one divisor per frequency.
+    const io::RopeConfig& r = c.rope;
+    const double old_len = double(r.original_max_position_embeddings);
+    const double low_wavelen = old_len / r.low_freq_factor, high_wavelen = old_len / r.high_freq_factor;
+    std::vector<float> factors;
+    for (int64_t i = 0; i < c.head_dim / 2; ++i) {
+      const float freq = 1.0f / std::pow(float(r.theta), float(2 * i) / float(c.head_dim));
+      const double wavelen = 2 * M_PI / freq;
+      if (wavelen < high_wavelen) factors.push_back(1.0f);
+      else if (wavelen > low_wavelen) factors.push_back(float(r.factor));
+      else {
+        const double smooth = (old_len / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+        factors.push_back(float(1.0 / ((1 - smooth) / r.factor + smooth)));
+      }
+    }
+    b.tensor("rope_freqs.weight", {int64_t(factors.size())}, 0, f32_bytes(factors));
+  }
   b.kv_u32("llama.vocab_size", uint32_t(c.vocab_size));
   b.kv_u32("tokenizer.ggml.bos_token_id", uint32_t(c.bos_token_ids.at(0)));
   b.kv_u32("tokenizer.ggml.eos_token_id", uint32_t(c.eos_token_ids.at(0)));
@@ -168,7 +186,7 @@ TEST(GgufModel, HfNamesMapToLlamaCppNames) {
 // the largest logit, as in test_golden.cpp) holds, and greedy decoding matches.
 TEST(GgufModel, MistralFixtureAsGgufMatchesTransformers) {
   const Golden g = load_golden(std::string(SUNBAE_FIXTURES_DIR) + "/mistral");
-  const std::string path = write_mistral_gguf(g.dir, temp_path("f32.gguf"), DType::F32);
+  const std::string path = write_llama_gguf(g.dir, temp_path("f32.gguf"), DType::F32);
   auto m = model::Model::load(path);
   EXPECT_EQ(m->config().architecture, "MistralForCausalLM");
   EXPECT_EQ(m->config().head_dim, 24);
@@ -186,12 +204,22 @@ TEST(GgufModel, MistralFixtureAsGgufMatchesTransformers) {
 // take (as llama.cpp's do). Tolerance relative to the largest logit: measured 3.9-4.5% on this
 // random-weight fixture (whose logits are small and nearly flat, the worst case for a relative
 // measure), bound 6e-2. A lost un-permutation or a misread block moves them by ~100%.
+// The Llama fixture (llama3 rope scaling, which GGUF carries as rope_freqs.weight factors).
+TEST(GgufModel, LlamaFixtureWithRopeFactorsMatchesTransformers) {
+  const Golden g = load_golden(std::string(SUNBAE_FIXTURES_DIR) + "/llama");
+  const std::string path = write_llama_gguf(g.dir, temp_path("llama3.gguf"), DType::F32);
+  auto m = model::Model::load(path);
+  EXPECT_EQ(m->config().rope.freq_factors.size(), size_t(m->config().head_dim / 2));
+  EXPECT_LT(max_rel_err(all_logits(*m, g.prompt), g.logits), 1e-5);
+  fs::remove(path);
+}
+
 TEST(GgufModel, QuantizedWeightsMatchTheirDequantizedValues) {
   const Golden g = load_golden(std::string(SUNBAE_FIXTURES_DIR) + "/mistral");
   for (DType qt : {DType::Q8_0, DType::Q4_1, DType::Q4_0}) {
     SCOPED_TRACE(dtype_name(qt));
-    const std::string qp = write_mistral_gguf(g.dir, temp_path(std::string(dtype_name(qt)) + ".gguf"), qt);
-    const std::string fp = write_mistral_gguf(g.dir, temp_path(std::string(dtype_name(qt)) + "f.gguf"), qt, true);
+    const std::string qp = write_llama_gguf(g.dir, temp_path(std::string(dtype_name(qt)) + ".gguf"), qt);
+    const std::string fp = write_llama_gguf(g.dir, temp_path(std::string(dtype_name(qt)) + "f.gguf"), qt, true);
     auto mq = model::Model::load(qp);
     auto mf = model::Model::load(fp);
     EXPECT_EQ(mq->weights().dtypes, (std::vector<std::string>{"F32", dtype_name(qt)}));
