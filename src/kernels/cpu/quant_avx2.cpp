@@ -65,25 +65,44 @@ float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* x) {
 float vec_dot_q4_1_q8_1_avx2(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const BlockQ4_1*>(w);
   const auto* b = static_cast<const BlockQ8_1*>(x);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0;
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const __m256i s = dot_u8_i8(unpack_nibbles(a[i].qs), load32(b[i].qs));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s), acc);
-    mins += h2f(a[i].m) * h2f(b[i].s);
+  // Two blocks per step into separate accumulators: one FMA chain would wait on its own latency.
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  float mins0 = 0, mins1 = 0;
+  const int64_t nb = n / kQK;
+  int64_t i = 0;
+  for (; i + 1 < nb; i += 2) {
+    const __m256i s0 = dot_u8_i8(unpack_nibbles(a[i].qs), load32(b[i].qs));
+    const __m256i s1 = dot_u8_i8(unpack_nibbles(a[i + 1].qs), load32(b[i + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i + 1].d) * h2f(b[i + 1].d)), _mm256_cvtepi32_ps(s1), acc1);
+    mins0 += h2f(a[i].m) * h2f(b[i].s);
+    mins1 += h2f(a[i + 1].m) * h2f(b[i + 1].s);
   }
-  return hsum(acc) + mins;
+  for (; i < nb; ++i) {
+    const __m256i s0 = dot_u8_i8(unpack_nibbles(a[i].qs), load32(b[i].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s0), acc0);
+    mins0 += h2f(a[i].m) * h2f(b[i].s);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
 }
 
 float vec_dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const BlockQ8_0*>(w);
   const auto* b = static_cast<const BlockQ8_0*>(x);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const __m256i s = dot_i8(load32(a[i].qs), load32(b[i].qs));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s), acc);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  const int64_t nb = n / kQK;
+  int64_t i = 0;
+  for (; i + 1 < nb; i += 2) {
+    const __m256i s0 = dot_i8(load32(a[i].qs), load32(b[i].qs));
+    const __m256i s1 = dot_i8(load32(a[i + 1].qs), load32(b[i + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i + 1].d) * h2f(b[i + 1].d)), _mm256_cvtepi32_ps(s1), acc1);
   }
-  return hsum(acc);
+  for (; i < nb; ++i) {
+    const __m256i s0 = dot_i8(load32(a[i].qs), load32(b[i].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s0), acc0);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1));
 }
 
 float vec_dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
