@@ -21,12 +21,25 @@ void matmul_quant_rows(const void* xq, size_t xq_row_bytes, int64_t M, const voi
                        int64_t N, int64_t K, int64_t n0, int64_t n1, float* y) {
   const QuantTraits& t = *quant_traits(wt);
   const VecDotFn dot = vec_dot_for(t);
+  const VecDotX4Fn dot4 = vec_dot_x4_for(t);
   const size_t w_row_bytes = dtype_bytes(wt, K);
   const auto* wb = static_cast<const char*>(w);
   const auto* xb = static_cast<const char*>(xq);
   for (int64_t nt = n0; nt < n1; nt += kTileRows) {
     const int64_t ne = std::min(n1, nt + kTileRows);
-    for (int64_t m = 0; m < M; ++m)
+    int64_t m = 0;
+    if (dot4) {
+      for (; m + 4 <= M; m += 4) {
+        const void* xs[4];
+        for (int r = 0; r < 4; ++r) xs[r] = xb + size_t(m + r) * xq_row_bytes;
+        for (int64_t n = nt; n < ne; ++n) {
+          float out[4];
+          dot4(K, wb + size_t(n) * w_row_bytes, xs, out);
+          for (int r = 0; r < 4; ++r) y[(m + r) * N + n] = out[r];
+        }
+      }
+    }
+    for (; m < M; ++m)
       for (int64_t n = nt; n < ne; ++n)
         y[m * N + n] = dot(K, wb + size_t(n) * w_row_bytes, xb + size_t(m) * xq_row_bytes);
   }

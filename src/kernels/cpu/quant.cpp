@@ -426,8 +426,10 @@ namespace {
 #endif
 const QuantTraits kTraits[] = {
     {DType::Q4_0, DType::Q8_0, to_float_q4_0, from_float_q4_0, vec_dot_q4_0_q8_0, SUNBAE_AVX2(vec_dot_q4_0_q8_0_avx2)},
-    {DType::Q4_1, DType::Q8_1, to_float_q4_1, from_float_q4_1, vec_dot_q4_1_q8_1, SUNBAE_AVX2(vec_dot_q4_1_q8_1_avx2)},
-    {DType::Q8_0, DType::Q8_0, to_float_q8_0, from_float_q8_0, vec_dot_q8_0_q8_0, SUNBAE_AVX2(vec_dot_q8_0_q8_0_avx2)},
+    {DType::Q4_1, DType::Q8_1, to_float_q4_1, from_float_q4_1, vec_dot_q4_1_q8_1, SUNBAE_AVX2(vec_dot_q4_1_q8_1_avx2),
+     SUNBAE_AVX2(vec_dot_q4_1_q8_1_x4_avx2)},
+    {DType::Q8_0, DType::Q8_0, to_float_q8_0, from_float_q8_0, vec_dot_q8_0_q8_0, SUNBAE_AVX2(vec_dot_q8_0_q8_0_avx2),
+     SUNBAE_AVX2(vec_dot_q8_0_q8_0_x4_avx2)},
     {DType::Q8_1, DType::Q8_1, to_float_q8_1, from_float_q8_1, nullptr, nullptr},
     {DType::Q4_K, DType::Q8_K, to_float_q4_k, from_float_q4_k, vec_dot_q4_k_q8_k, SUNBAE_AVX2(vec_dot_q4_k_q8_k_avx2)},
     {DType::Q5_K, DType::Q8_K, to_float_q5_k, from_float_q5_k, vec_dot_q5_k_q8_k, SUNBAE_AVX2(vec_dot_q5_k_q8_k_avx2)},
@@ -445,6 +447,10 @@ const QuantTraits* quant_traits(DType t) {
 
 VecDotFn vec_dot_for(const QuantTraits& t) {
   return active_isa() == Isa::Avx2 && t.vec_dot_avx2 ? t.vec_dot_avx2 : t.vec_dot;
+}
+
+VecDotX4Fn vec_dot_x4_for(const QuantTraits& t) {
+  return active_isa() == Isa::Avx2 ? t.vec_dot_x4_avx2 : nullptr;
 }
 
 }  // namespace sunbae::kernels::cpu

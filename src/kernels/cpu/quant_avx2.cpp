@@ -86,6 +86,71 @@ float vec_dot_q4_1_q8_1_avx2(int64_t n, const void* w, const void* x) {
   return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
 }
 
+// Four activation rows against one weight row: the weight blocks are unpacked once for all four.
+// Each row's arithmetic is exactly the single-row function's (same operations, same order), so
+// a row's result does not depend on how many rows were computed with it.
+void vec_dot_q4_1_q8_1_x4_avx2(int64_t n, const void* w, const void* const* x, float* out) {
+  const auto* a = static_cast<const BlockQ4_1*>(w);
+  const BlockQ8_1* b[4];
+  for (int r = 0; r < 4; ++r) b[r] = static_cast<const BlockQ8_1*>(x[r]);
+  __m256 acc0[4], acc1[4];
+  float mins0[4] = {}, mins1[4] = {};
+  for (int r = 0; r < 4; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  const int64_t nb = n / kQK;
+  int64_t i = 0;
+  for (; i + 1 < nb; i += 2) {
+    const __m256i w0 = unpack_nibbles(a[i].qs), w1 = unpack_nibbles(a[i + 1].qs);
+    const float d0 = h2f(a[i].d), d1 = h2f(a[i + 1].d), m0 = h2f(a[i].m), m1 = h2f(a[i + 1].m);
+    for (int r = 0; r < 4; ++r) {
+      const __m256i s0 = dot_u8_i8(w0, load32(b[r][i].qs));
+      const __m256i s1 = dot_u8_i8(w1, load32(b[r][i + 1].qs));
+      acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * h2f(b[r][i].d)), _mm256_cvtepi32_ps(s0), acc0[r]);
+      acc1[r] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * h2f(b[r][i + 1].d)), _mm256_cvtepi32_ps(s1), acc1[r]);
+      mins0[r] += m0 * h2f(b[r][i].s);
+      mins1[r] += m1 * h2f(b[r][i + 1].s);
+    }
+  }
+  for (; i < nb; ++i) {
+    const __m256i w0 = unpack_nibbles(a[i].qs);
+    const float d0 = h2f(a[i].d), m0 = h2f(a[i].m);
+    for (int r = 0; r < 4; ++r) {
+      const __m256i s0 = dot_u8_i8(w0, load32(b[r][i].qs));
+      acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * h2f(b[r][i].d)), _mm256_cvtepi32_ps(s0), acc0[r]);
+      mins0[r] += m0 * h2f(b[r][i].s);
+    }
+  }
+  for (int r = 0; r < 4; ++r) out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + (mins0[r] + mins1[r]);
+}
+
+void vec_dot_q8_0_q8_0_x4_avx2(int64_t n, const void* w, const void* const* x, float* out) {
+  const auto* a = static_cast<const BlockQ8_0*>(w);
+  const BlockQ8_0* b[4];
+  for (int r = 0; r < 4; ++r) b[r] = static_cast<const BlockQ8_0*>(x[r]);
+  __m256 acc0[4], acc1[4];
+  for (int r = 0; r < 4; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  const int64_t nb = n / kQK;
+  int64_t i = 0;
+  for (; i + 1 < nb; i += 2) {
+    const __m256i w0 = load32(a[i].qs), w1 = load32(a[i + 1].qs);
+    const float d0 = h2f(a[i].d), d1 = h2f(a[i + 1].d);
+    for (int r = 0; r < 4; ++r) {
+      const __m256i s0 = dot_i8(w0, load32(b[r][i].qs));
+      const __m256i s1 = dot_i8(w1, load32(b[r][i + 1].qs));
+      acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * h2f(b[r][i].d)), _mm256_cvtepi32_ps(s0), acc0[r]);
+      acc1[r] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * h2f(b[r][i + 1].d)), _mm256_cvtepi32_ps(s1), acc1[r]);
+    }
+  }
+  for (; i < nb; ++i) {
+    const __m256i w0 = load32(a[i].qs);
+    const float d0 = h2f(a[i].d);
+    for (int r = 0; r < 4; ++r) {
+      const __m256i s0 = dot_i8(w0, load32(b[r][i].qs));
+      acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * h2f(b[r][i].d)), _mm256_cvtepi32_ps(s0), acc0[r]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r]));
+}
+
 float vec_dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const BlockQ8_0*>(w);
   const auto* b = static_cast<const BlockQ8_0*>(x);
