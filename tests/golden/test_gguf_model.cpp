@@ -52,19 +52,22 @@ std::string write_llama_gguf(const std::string& dir, const std::string& out, DTy
   const io::ModelConfig c = io::load_model_config(dir);
   io::Checkpoint ck = io::Checkpoint::open_dir(dir);
   GgufBuilder b;
-  b.kv_str("general.architecture", "llama");
-  b.kv_u32("llama.block_count", uint32_t(c.num_layers));
-  b.kv_u32("llama.context_length", uint32_t(c.max_position_embeddings));
-  b.kv_u32("llama.embedding_length", uint32_t(c.hidden_size));
-  b.kv_u32("llama.feed_forward_length", uint32_t(c.intermediate_size));
-  b.kv_u32("llama.attention.head_count", uint32_t(c.num_heads));
-  b.kv_u32("llama.attention.head_count_kv", uint32_t(c.num_kv_heads));
-  b.kv_u32("llama.attention.key_length", uint32_t(c.head_dim));
-  b.kv_u32("llama.attention.value_length", uint32_t(c.head_dim));
-  b.kv_u32("llama.rope.dimension_count", uint32_t(c.head_dim));
-  b.kv_f32("llama.rope.freq_base", float(c.rope.theta));
-  b.kv_f32("llama.attention.layer_norm_rms_epsilon", float(c.rms_norm_eps));
-  if (c.sliding_window) b.kv_u32("llama.attention.sliding_window", uint32_t(*c.sliding_window));
+  const bool qwen2 = c.family == io::Family::Qwen2;
+  const std::string A = qwen2 ? "qwen2" : "llama";
+  b.kv_str("general.architecture", A);
+  b.kv_u32(A + ".block_count", uint32_t(c.num_layers));
+  b.kv_u32(A + ".context_length", uint32_t(c.max_position_embeddings));
+  b.kv_u32(A + ".embedding_length", uint32_t(c.hidden_size));
+  b.kv_u32(A + ".feed_forward_length", uint32_t(c.intermediate_size));
+  b.kv_u32(A + ".attention.head_count", uint32_t(c.num_heads));
+  b.kv_u32(A + ".attention.head_count_kv", uint32_t(c.num_kv_heads));
+  b.kv_u32(A + ".attention.key_length", uint32_t(c.head_dim));
+  b.kv_u32(A + ".attention.value_length", uint32_t(c.head_dim));
+  b.kv_u32(A + ".rope.dimension_count", uint32_t(c.head_dim));
+  b.kv_f32(A + ".rope.freq_base", float(c.rope.theta));
+  b.kv_f32(A + ".attention.layer_norm_rms_epsilon", float(c.rms_norm_eps));
+  // llama.cpp writes a sliding window for Mistral only (its qwen2 ignores it).
+  if (c.sliding_window && !qwen2) b.kv_u32("llama.attention.sliding_window", uint32_t(*c.sliding_window));
   if (c.rope.type == io::RopeType::Llama3) {
     // convert_hf_to_gguf.py's LlamaModel.generate_extra_tensors: one divisor per frequency.
     const io::RopeConfig& r = c.rope;
@@ -112,13 +115,17 @@ std::string write_llama_gguf(const std::string& dir, const std::string& out, DTy
   };
   matrix("model.embed_tokens.weight", "token_embd.weight", 0);
   vec("model.norm.weight", "output_norm.weight");
-  matrix("lm_head.weight", "output.weight", 0);
+  if (!c.tie_word_embeddings) matrix("lm_head.weight", "output.weight", 0);
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const std::string hf = "model.layers." + std::to_string(i) + ".", gg = "blk." + std::to_string(i) + ".";
     vec(hf + "input_layernorm.weight", gg + "attn_norm.weight");
     vec(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight");
-    matrix(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", c.num_heads);
-    matrix(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", c.num_kv_heads);
+    // llama.cpp permutes q/k for its pairwise RoPE in llama models only; qwen2 uses NeoX order.
+    matrix(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", qwen2 ? 0 : c.num_heads);
+    matrix(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", qwen2 ? 0 : c.num_kv_heads);
+    if (c.qkv_bias)
+      for (const char* x : {"q", "k", "v"})
+        vec(hf + "self_attn." + x + "_proj.bias", gg + "attn_" + x + ".bias");
     matrix(hf + "self_attn.v_proj.weight", gg + "attn_v.weight", 0);
     matrix(hf + "self_attn.o_proj.weight", gg + "attn_output.weight", 0);
     matrix(hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight", 0);
@@ -204,6 +211,23 @@ TEST(GgufModel, MistralFixtureAsGgufMatchesTransformers) {
 // take (as llama.cpp's do). Tolerance relative to the largest logit: measured 3.9-4.5% on this
 // random-weight fixture (whose logits are small and nearly flat, the worst case for a relative
 // measure), bound 6e-2. A lost un-permutation or a misread block moves them by ~100%.
+// The Qwen2 fixture (q/k/v biases, tied embeddings, no permutation). GGUF has no sliding window
+// for qwen2 (llama.cpp ignores it), so only the rows the fixture's window of 6 cannot affect are
+// compared: positions 0-5 see all their keys either way.
+TEST(GgufModel, Qwen2FixtureAsGgufMatchesTransformers) {
+  const Golden g = load_golden(std::string(SUNBAE_FIXTURES_DIR) + "/qwen2");
+  const std::string path = write_llama_gguf(g.dir, temp_path("qwen2.gguf"), DType::F32);
+  auto m = model::Model::load(path);
+  EXPECT_EQ(m->config().architecture, "Qwen2ForCausalLM");
+  EXPECT_TRUE(m->config().qkv_bias);
+  EXPECT_TRUE(m->config().tie_word_embeddings);
+  const size_t rows = 6 * size_t(g.vocab);
+  const std::vector<float> got = all_logits(*m, g.prompt);
+  EXPECT_LT(max_rel_err(std::vector<float>(got.begin(), got.begin() + long(rows)),
+                        std::vector<float>(g.logits.begin(), g.logits.begin() + long(rows))), 1e-5);
+  fs::remove(path);
+}
+
 // The Llama fixture (llama3 rope scaling, which GGUF carries as rope_freqs.weight factors).
 TEST(GgufModel, LlamaFixtureWithRopeFactorsMatchesTransformers) {
   const Golden g = load_golden(std::string(SUNBAE_FIXTURES_DIR) + "/llama");
