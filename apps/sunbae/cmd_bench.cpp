@@ -135,6 +135,10 @@ Run add_bench(CLI::App& app) {
 
 #ifdef SUNBAE_HAVE_CUDA
     if (o->device == "cuda") {
+      // The CUDA weights take F32/BF16/F16 only; block formats run on the CPU for now.
+      for (const std::string& t : m->weights().dtypes)
+        SUNBAE_CHECK(t == "F32" || t == "BF16" || t == "F16", o->dir, ": ", t,
+                     " weights run on the CPU only for now (--device cpu)");
       model::CudaBenchOptions bo;
       bo.prompt = o->prompt;
       bo.gen = o->gen;
