@@ -431,9 +431,11 @@ const QuantTraits kTraits[] = {
     {DType::Q8_0, DType::Q8_0, to_float_q8_0, from_float_q8_0, vec_dot_q8_0_q8_0, SUNBAE_AVX2(vec_dot_q8_0_q8_0_avx2),
      SUNBAE_AVX2(vec_dot_q8_0_q8_0_x4_avx2)},
     {DType::Q8_1, DType::Q8_1, to_float_q8_1, from_float_q8_1, nullptr, nullptr},
-    {DType::Q4_K, DType::Q8_K, to_float_q4_k, from_float_q4_k, vec_dot_q4_k_q8_k, SUNBAE_AVX2(vec_dot_q4_k_q8_k_avx2)},
+    {DType::Q4_K, DType::Q8_K, to_float_q4_k, from_float_q4_k, vec_dot_q4_k_q8_k, SUNBAE_AVX2(vec_dot_q4_k_q8_k_avx2),
+     SUNBAE_AVX2(vec_dot_q4_k_q8_k_x4_avx2)},
     {DType::Q5_K, DType::Q8_K, to_float_q5_k, from_float_q5_k, vec_dot_q5_k_q8_k, SUNBAE_AVX2(vec_dot_q5_k_q8_k_avx2)},
-    {DType::Q6_K, DType::Q8_K, to_float_q6_k, from_float_q6_k, vec_dot_q6_k_q8_k, SUNBAE_AVX2(vec_dot_q6_k_q8_k_avx2)},
+    {DType::Q6_K, DType::Q8_K, to_float_q6_k, from_float_q6_k, vec_dot_q6_k_q8_k, SUNBAE_AVX2(vec_dot_q6_k_q8_k_avx2),
+     SUNBAE_AVX2(vec_dot_q6_k_q8_k_x4_avx2)},
     {DType::Q8_K, DType::Q8_K, to_float_q8_k, from_float_q8_k, nullptr, nullptr},
 };
 #undef SUNBAE_AVX2

@@ -4,6 +4,8 @@
 // float accumulation across blocks is ordered differently.
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "kernels/cpu/quant.h"
 #include "kernels/cpu/quant_blocks.h"
 
@@ -48,6 +50,14 @@ inline __m256i dot_u8_i8(__m256i x, __m256i y) {
 
 inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
+// Scalar combines written as explicit FMAs: C++ lets the compiler contract a*b+c differently in
+// the one-row and four-row kernels, and their results must agree bit for bit.
+inline float fma_(float a, float b, float c) { return std::fma(a, b, c); }
+// A K super-block's contribution: y_d * (d * sum(sc * q * y) - dmin * sum(m * bsum)).
+inline float k_block(float sum, float yd, float d, int32_t isum, float dmin, int32_t summ) {
+  return fma_(yd, fma_(d, float(isum), -(dmin * float(summ))), sum);
+}
+
 }  // namespace
 
 float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* x) {
@@ -75,13 +85,13 @@ float vec_dot_q4_1_q8_1_avx2(int64_t n, const void* w, const void* x) {
     const __m256i s1 = dot_u8_i8(unpack_nibbles(a[i + 1].qs), load32(b[i + 1].qs));
     acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s0), acc0);
     acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i + 1].d) * h2f(b[i + 1].d)), _mm256_cvtepi32_ps(s1), acc1);
-    mins0 += h2f(a[i].m) * h2f(b[i].s);
-    mins1 += h2f(a[i + 1].m) * h2f(b[i + 1].s);
+    mins0 = fma_(h2f(a[i].m), h2f(b[i].s), mins0);
+    mins1 = fma_(h2f(a[i + 1].m), h2f(b[i + 1].s), mins1);
   }
   for (; i < nb; ++i) {
     const __m256i s0 = dot_u8_i8(unpack_nibbles(a[i].qs), load32(b[i].qs));
     acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s0), acc0);
-    mins0 += h2f(a[i].m) * h2f(b[i].s);
+    mins0 = fma_(h2f(a[i].m), h2f(b[i].s), mins0);
   }
   return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
 }
@@ -106,8 +116,8 @@ void vec_dot_q4_1_q8_1_x4_avx2(int64_t n, const void* w, const void* const* x, f
       const __m256i s1 = dot_u8_i8(w1, load32(b[r][i + 1].qs));
       acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * h2f(b[r][i].d)), _mm256_cvtepi32_ps(s0), acc0[r]);
       acc1[r] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * h2f(b[r][i + 1].d)), _mm256_cvtepi32_ps(s1), acc1[r]);
-      mins0[r] += m0 * h2f(b[r][i].s);
-      mins1[r] += m1 * h2f(b[r][i + 1].s);
+      mins0[r] = fma_(m0, h2f(b[r][i].s), mins0[r]);
+      mins1[r] = fma_(m1, h2f(b[r][i + 1].s), mins1[r]);
     }
   }
   for (; i < nb; ++i) {
@@ -116,7 +126,7 @@ void vec_dot_q4_1_q8_1_x4_avx2(int64_t n, const void* w, const void* const* x, f
     for (int r = 0; r < 4; ++r) {
       const __m256i s0 = dot_u8_i8(w0, load32(b[r][i].qs));
       acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * h2f(b[r][i].d)), _mm256_cvtepi32_ps(s0), acc0[r]);
-      mins0[r] += m0 * h2f(b[r][i].s);
+      mins0[r] = fma_(m0, h2f(b[r][i].s), mins0[r]);
     }
   }
   for (int r = 0; r < 4; ++r) out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + (mins0[r] + mins1[r]);
@@ -192,7 +202,7 @@ float vec_dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc0)));
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc1)));
     }
-    sum += b[i].d * (h2f(a[i].d) * float(hsum_i32(acc)) - h2f(a[i].dmin) * float(summ));
+    sum = k_block(sum, b[i].d, h2f(a[i].d), hsum_i32(acc), h2f(a[i].dmin), summ);
   }
   return sum;
 }
@@ -224,7 +234,7 @@ float vec_dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc0)));
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc1)));
     }
-    sum += b[i].d * (h2f(a[i].d) * float(hsum_i32(acc)) - h2f(a[i].dmin) * float(summ));
+    sum = k_block(sum, b[i].d, h2f(a[i].d), hsum_i32(acc), h2f(a[i].dmin), summ);
   }
   return sum;
 }
@@ -256,9 +266,79 @@ float vec_dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* x) {
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, sc));
       }
     }
-    sum += h2f(a[i].d) * b[i].d * float(hsum_i32(acc));
+    sum = fma_(h2f(a[i].d) * b[i].d, float(hsum_i32(acc)), sum);
   }
   return sum;
+}
+
+// K formats, four activation rows: scales and unpacked quants shared; integer sums are exact,
+// so each row's result equals the single-row kernel's bit for bit.
+void vec_dot_q4_k_q8_k_x4_avx2(int64_t n, const void* w, const void* const* x, float* out) {
+  const auto* a = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* b[4];
+  for (int r = 0; r < 4; ++r) b[r] = static_cast<const BlockQ8_K*>(x[r]);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  float sum[4] = {};
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    __m256i acc[4];
+    int32_t summ[4] = {};
+    for (int r = 0; r < 4; ++r) acc[r] = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      uint8_t sc0, m0, sc1, m1;
+      scale_min_k4(2 * c, a[i].scales, &sc0, &m0);
+      scale_min_k4(2 * c + 1, a[i].scales, &sc1, &m1);
+      const __m256i q = load32(a[i].qs + 32 * c);
+      const __m256i lo = _mm256_and_si256(q, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      const __m256i s0 = _mm256_set1_epi16(sc0), s1 = _mm256_set1_epi16(sc1);
+      for (int r = 0; r < 4; ++r) {
+        const BlockQ8_K& y = b[r][i];
+        summ[r] += m0 * (y.bsums[4 * c] + y.bsums[4 * c + 1]) + m1 * (y.bsums[4 * c + 2] + y.bsums[4 * c + 3]);
+        const __m256i p0 = _mm256_maddubs_epi16(lo, load32(y.qs + 64 * c));
+        const __m256i p1 = _mm256_maddubs_epi16(hi, load32(y.qs + 64 * c + 32));
+        acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(p0, s0));
+        acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(p1, s1));
+      }
+    }
+    const float d = h2f(a[i].d), dmin = h2f(a[i].dmin);
+    for (int r = 0; r < 4; ++r) sum[r] = k_block(sum[r], b[r][i].d, d, hsum_i32(acc[r]), dmin, summ[r]);
+  }
+  for (int r = 0; r < 4; ++r) out[r] = sum[r];
+}
+
+void vec_dot_q6_k_q8_k_x4_avx2(int64_t n, const void* w, const void* const* x, float* out) {
+  const auto* a = static_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* b[4];
+  for (int r = 0; r < 4; ++r) b[r] = static_cast<const BlockQ8_K*>(x[r]);
+  const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
+  const __m256i k32 = _mm256_set1_epi8(32);
+  float sum[4] = {};
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    __m256i acc[4];
+    for (int r = 0; r < 4; ++r) acc[r] = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load32(a[i].ql + 64 * h), ql1 = load32(a[i].ql + 64 * h + 32);
+      const __m256i qh = load32(a[i].qh + 32 * h);
+      const __m256i lows[4] = {
+          _mm256_and_si256(ql0, low4), _mm256_and_si256(ql1, low4),
+          _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+          _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4)};
+      for (int k = 0; k < 4; ++k) {
+        const __m256i highs = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), low2);
+        const __m256i q = _mm256_or_si256(lows[k], _mm256_slli_epi16(highs, 4));
+        const int sb = 8 * h + 2 * k;
+        const __m256i sc = _mm256_set_m128i(_mm_set1_epi16(a[i].scales[sb + 1]), _mm_set1_epi16(a[i].scales[sb]));
+        for (int r = 0; r < 4; ++r) {
+          const __m256i y = load32(b[r][i].qs + 128 * h + 32 * k);
+          const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y), _mm256_maddubs_epi16(k32, y));
+          acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(p, sc));
+        }
+      }
+    }
+    const float d = h2f(a[i].d);
+    for (int r = 0; r < 4; ++r) sum[r] = fma_(d * b[r][i].d, float(hsum_i32(acc[r])), sum[r]);
+  }
+  for (int r = 0; r < 4; ++r) out[r] = sum[r];
 }
 
 }  // namespace sunbae::kernels::cpu
