@@ -19,8 +19,9 @@ constexpr Row kTable[] = {
     {DType::Q4_1, "Q4_1", 20, 32}, {DType::Q8_0, "Q8_0", 34, 32}, {DType::Q8_1, "Q8_1", 36, 32},
     {DType::Q4_K, "Q4_K", 144, 256}, {DType::Q5_K, "Q5_K", 176, 256},
     {DType::Q6_K, "Q6_K", 210, 256}, {DType::Q8_K, "Q8_K", 292, 256},
+    {DType::Q5_0, "Q5_0", 22, 32},   {DType::Q5_1, "Q5_1", 24, 32},
 };
-static_assert(std::size(kTable) == size_t(DType::Q8_K) + 1);
+static_assert(std::size(kTable) == size_t(DType::Q5_1) + 1);
 }  // namespace
 
 size_t dtype_size(DType t) { return kTable[size_t(t)].size; }

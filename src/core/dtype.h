@@ -11,7 +11,7 @@ namespace sunbae {
 // Q8_1 and Q8_K exist only as the activation side of quantized dot products.
 enum class DType : uint8_t {
   F32, F16, BF16, I8, U8, I32, I64, BOOL,
-  Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K,
+  Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K, Q5_0, Q5_1,
 };
 
 size_t dtype_size(DType t);          // bytes per block (per element for plain types)

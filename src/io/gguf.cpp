@@ -30,7 +30,7 @@ struct GgmlType {
 const GgmlType kGgmlTypes[] = {
     {0, "F32", 1, 4, DType::F32},         {1, "F16", 1, 2, DType::F16},
     {2, "Q4_0", 32, 18, DType::Q4_0},     {3, "Q4_1", 32, 20, DType::Q4_1},
-    {6, "Q5_0", 32, 22, {}},              {7, "Q5_1", 32, 24, {}},
+    {6, "Q5_0", 32, 22, DType::Q5_0},     {7, "Q5_1", 32, 24, DType::Q5_1},
     {8, "Q8_0", 32, 34, DType::Q8_0},     {9, "Q8_1", 32, 36, {}},
     {10, "Q2_K", 256, 84, {}},            {11, "Q3_K", 256, 110, {}},
     {12, "Q4_K", 256, 144, DType::Q4_K},  {13, "Q5_K", 256, 176, DType::Q5_K},
@@ -371,7 +371,7 @@ const GgufTensor* GgufFile::tensor(std::string_view name) const {
 TensorView GgufFile::view(const GgufTensor& t) const {
   SUNBAE_CHECK(t.dtype.has_value(), path(), ": tensor '", t.name, "' has type ",
                ggml_type_name(t.ggml_type),
-               ", which Sunbae does not compute with (F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K)");
+               ", which Sunbae does not compute with (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K)");
   return TensorView{data_ + t.offset, *t.dtype, t.shape};
 }
 

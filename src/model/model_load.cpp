@@ -43,7 +43,7 @@ Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
     const bool matrix = shape.size() == 2;
     SUNBAE_CHECK(matrix ? is_matrix_dtype(t.dtype) : is_float(t.dtype), src, ": tensor '", name,
                  "' has dtype ", dtype_name(t.dtype), "; expected F32, BF16 or F16",
-                 matrix ? " or Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K" : "");
+                 matrix ? " or Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K" : "");
     SUNBAE_CHECK(t.shape == shape, src, ": tensor '", name, "' has shape ", shape_str(t.shape),
                  "; ", implied_by, " implies ", shape_str(shape));
     SUNBAE_CHECK(shape.back() % dtype_block_elems(t.dtype) == 0, src, ": tensor '", name, "' rows of ",

@@ -106,7 +106,8 @@ std::string write_llama_gguf(const std::string& dir, const std::string& out, DTy
       kernels::cpu::quant_traits(qt)->to_float(q.data(), v.data(), int64_t(v.size()));
       return b.tensor(gg, shape, 0, f32_bytes(v));
     }
-    const uint32_t id = qt == DType::Q8_0 ? 8 : qt == DType::Q4_1 ? 3 : qt == DType::Q4_0 ? 2 : 0;
+    const uint32_t id = qt == DType::Q8_0 ? 8 : qt == DType::Q4_1 ? 3 : qt == DType::Q4_0 ? 2
+                        : qt == DType::Q5_0 ? 6 : qt == DType::Q5_1 ? 7 : 0;
     b.tensor(gg, shape, id, q);
   };
   auto vec = [&](const std::string& hf, const std::string& gg) {
@@ -240,7 +241,7 @@ TEST(GgufModel, LlamaFixtureWithRopeFactorsMatchesTransformers) {
 
 TEST(GgufModel, QuantizedWeightsMatchTheirDequantizedValues) {
   const Golden g = load_golden(std::string(SUNBAE_FIXTURES_DIR) + "/mistral");
-  for (DType qt : {DType::Q8_0, DType::Q4_1, DType::Q4_0}) {
+  for (DType qt : {DType::Q8_0, DType::Q4_1, DType::Q4_0, DType::Q5_0, DType::Q5_1}) {
     SCOPED_TRACE(dtype_name(qt));
     const std::string qp = write_llama_gguf(g.dir, temp_path(std::string(dtype_name(qt)) + ".gguf"), qt);
     const std::string fp = write_llama_gguf(g.dir, temp_path(std::string(dtype_name(qt)) + "f.gguf"), qt, true);

@@ -22,7 +22,8 @@ using namespace sunbae::kernels::cpu;
 
 namespace {
 
-const DType kWeightTypes[] = {DType::Q4_0, DType::Q4_1, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+const DType kWeightTypes[] = {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0,
+                              DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 std::vector<float> random_vec(int64_t n, uint32_t seed, float scale = 1.0f) {
   std::mt19937 rng(seed);
@@ -65,7 +66,8 @@ TEST(Quant, LayoutsMatchGgmlReference) {
   const nlohmann::json j = nlohmann::json::parse(f);
   const std::pair<const char*, DType> names[] = {{"Q4_0", DType::Q4_0}, {"Q4_1", DType::Q4_1},
                                                   {"Q8_0", DType::Q8_0}, {"Q4_K", DType::Q4_K},
-                                                  {"Q5_K", DType::Q5_K}, {"Q6_K", DType::Q6_K}};
+                                                  {"Q5_K", DType::Q5_K}, {"Q6_K", DType::Q6_K},
+                                                  {"Q5_0", DType::Q5_0}, {"Q5_1", DType::Q5_1}};
   for (const auto& [name, t] : names) {
     SCOPED_TRACE(name);
     const std::string hex = j.at(name).at("bytes");
@@ -81,13 +83,14 @@ TEST(Quant, LayoutsMatchGgmlReference) {
 
 // Round trip error, relative RMS over 4096 Gaussian values with outliers (every 97th x6, so
 // most blocks' steps are set by an outlier). Bounds: the error measured on this seeded data
-// plus 25% (Q4_0 0.129, Q4_1 0.091, Q8_0/Q8_1 0.0083, Q4_K 0.093, Q5_K 0.046, Q6_K 0.025,
-// Q8_K 0.017 with 256-element blocks): a broken layout or scale gives errors of order 1, a
+// plus 25% (Q4_0 0.129, Q4_1 0.091, Q5_0 0.064, Q5_1 0.044, Q8_0/Q8_1 0.0083, Q4_K 0.093,
+// Q5_K 0.046, Q6_K 0.025, Q8_K 0.017 with 256-element blocks): a broken layout or scale gives errors of order 1, a
 // worse quantizer shows as a regression here.
 TEST(Quant, RoundTripError) {
   const std::pair<DType, double> bounds[] = {
       {DType::Q4_0, 0.162}, {DType::Q4_1, 0.114}, {DType::Q8_0, 0.0104}, {DType::Q8_1, 0.0104},
-      {DType::Q4_K, 0.117}, {DType::Q5_K, 0.058}, {DType::Q6_K, 0.032}, {DType::Q8_K, 0.022}};
+      {DType::Q4_K, 0.117}, {DType::Q5_K, 0.058}, {DType::Q6_K, 0.032}, {DType::Q8_K, 0.022},
+      {DType::Q5_0, 0.08}, {DType::Q5_1, 0.055}};
   const int64_t n = 4096;
   const std::vector<float> x = random_vec(n, 1);
   for (const auto& [t, bound] : bounds) {
@@ -106,8 +109,8 @@ TEST(Quant, RoundTripError) {
 
 // All-zero and constant blocks must not divide by zero.
 TEST(Quant, DegenerateBlocks) {
-  for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q8_0, DType::Q8_1, DType::Q4_K, DType::Q5_K,
-                  DType::Q6_K, DType::Q8_K}) {
+  for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q8_1,
+                  DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q8_K}) {
     SCOPED_TRACE(dtype_name(t));
     for (float v : {0.0f, 0.75f, -2.0f}) {
       const std::vector<float> x(512, v);
@@ -153,13 +156,14 @@ TEST(Quant, DotProductsAgainstFloatReference) {
         }
       }
       double tol = 1e-5 * mag;
-      if (t == DType::Q4_1) {
-        const auto* wb = reinterpret_cast<const BlockQ4_1*>(wq.data());
+      if (t == DType::Q4_1 || t == DType::Q5_1) {
         const auto* xb1 = reinterpret_cast<const BlockQ8_1*>(xq.data());
         for (int64_t b = 0; b < K / kQK; ++b) {
+          const uint16_t m = t == DType::Q4_1 ? reinterpret_cast<const BlockQ4_1*>(wq.data())[b].m
+                                              : reinterpret_cast<const BlockQ5_1*>(wq.data())[b].m;
           int qsum = 0;
           for (int j = 0; j < kQK; ++j) qsum += xb1[b].qs[j];
-          tol += std::fabs(f16_to_f32(wb[b].m)) * std::abs(qsum) * f16_to_f32(xb1[b].d) * 0x1p-10 * 1.01;
+          tol += std::fabs(f16_to_f32(m)) * std::abs(qsum) * f16_to_f32(xb1[b].d) * 0x1p-10 * 1.01;
         }
       }
       for (Isa isa : {Isa::Scalar, best_isa()}) {

@@ -88,6 +88,70 @@ void from_float_q4_1(const float* x, void* dst, int64_t n) {
   }
 }
 
+// Element j's 5-bit quant in a Q5_0/Q5_1 block.
+template <class Block>
+inline int q5_quant(const Block& b, int j) {
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  const int low = j < kQK / 2 ? (b.qs[j] & 0xF) : (b.qs[j - kQK / 2] >> 4);
+  return low | int(((qh >> j) & 1) << 4);
+}
+
+template <class Block>
+void set_q5(Block& b, const int* q) {
+  uint32_t qh = 0;
+  for (int j = 0; j < kQK / 2; ++j) {
+    b.qs[j] = uint8_t((q[j] & 0xF) | ((q[j + kQK / 2] & 0xF) << 4));
+    qh |= uint32_t(q[j] >> 4) << j;
+    qh |= uint32_t(q[j + kQK / 2] >> 4) << (j + kQK / 2);
+  }
+  std::memcpy(b.qh, &qh, 4);
+}
+
+void to_float_q5_0(const void* src, float* y, int64_t n) {
+  const auto* b = static_cast<const BlockQ5_0*>(src);
+  for (int64_t i = 0; i < n / kQK; ++i, y += kQK) {
+    const float d = h2f(b[i].d);
+    for (int j = 0; j < kQK; ++j) y[j] = float(q5_quant(b[i], j) - 16) * d;
+  }
+}
+
+void from_float_q5_0(const float* x, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ5_0*>(dst);
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
+    float amax = 0, max = 0;
+    for (int j = 0; j < kQK; ++j)
+      if (std::fabs(x[j]) > amax) amax = std::fabs(x[j]), max = x[j];
+    const float d = max / -16, id = d != 0 ? 1.0f / d : 0.0f;
+    b[i].d = f2h(d);
+    int q[kQK];
+    for (int j = 0; j < kQK; ++j) q[j] = std::clamp(int(x[j] * id + 16.5f), 0, 31);
+    set_q5(b[i], q);
+  }
+}
+
+void to_float_q5_1(const void* src, float* y, int64_t n) {
+  const auto* b = static_cast<const BlockQ5_1*>(src);
+  for (int64_t i = 0; i < n / kQK; ++i, y += kQK) {
+    const float d = h2f(b[i].d), m = h2f(b[i].m);
+    for (int j = 0; j < kQK; ++j) y[j] = float(q5_quant(b[i], j)) * d + m;
+  }
+}
+
+void from_float_q5_1(const float* x, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ5_1*>(dst);
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
+    float mn = x[0], mx = x[0];
+    for (int j = 1; j < kQK; ++j) mn = std::min(mn, x[j]), mx = std::max(mx, x[j]);
+    const float d = (mx - mn) / 31, id = d != 0 ? 1.0f / d : 0.0f;
+    b[i].d = f2h(d);
+    b[i].m = f2h(mn);
+    int q[kQK];
+    for (int j = 0; j < kQK; ++j) q[j] = std::clamp(int((x[j] - mn) * id + 0.5f), 0, 31);
+    set_q5(b[i], q);
+  }
+}
+
 void to_float_q8_0(const void* src, float* y, int64_t n) {
   const auto* b = static_cast<const BlockQ8_0*>(src);
   for (int64_t i = 0; i < n / kQK; ++i, y += kQK) {
@@ -348,6 +412,30 @@ float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ5_0*>(w);
+  const auto* b = static_cast<const BlockQ8_0*>(x);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    int s = 0;
+    for (int j = 0; j < kQK; ++j) s += (q5_quant(a[i], j) - 16) * b[i].qs[j];
+    sum += h2f(a[i].d) * h2f(b[i].d) * float(s);
+  }
+  return sum;
+}
+
+float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ5_1*>(w);
+  const auto* b = static_cast<const BlockQ8_1*>(x);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    int s = 0;
+    for (int j = 0; j < kQK; ++j) s += q5_quant(a[i], j) * b[i].qs[j];
+    sum += h2f(a[i].d) * h2f(b[i].d) * float(s) + h2f(a[i].m) * h2f(b[i].s);
+  }
+  return sum;
+}
+
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const BlockQ8_0*>(w);
   const auto* b = static_cast<const BlockQ8_0*>(x);
@@ -431,6 +519,8 @@ const QuantTraits kTraits[] = {
     {DType::Q8_0, DType::Q8_0, to_float_q8_0, from_float_q8_0, vec_dot_q8_0_q8_0, SUNBAE_AVX2(vec_dot_q8_0_q8_0_avx2),
      SUNBAE_AVX2(vec_dot_q8_0_q8_0_x4_avx2)},
     {DType::Q8_1, DType::Q8_1, to_float_q8_1, from_float_q8_1, nullptr, nullptr},
+    {DType::Q5_0, DType::Q8_0, to_float_q5_0, from_float_q5_0, vec_dot_q5_0_q8_0, nullptr},
+    {DType::Q5_1, DType::Q8_1, to_float_q5_1, from_float_q5_1, vec_dot_q5_1_q8_1, nullptr},
     {DType::Q4_K, DType::Q8_K, to_float_q4_k, from_float_q4_k, vec_dot_q4_k_q8_k, SUNBAE_AVX2(vec_dot_q4_k_q8_k_avx2),
      SUNBAE_AVX2(vec_dot_q4_k_q8_k_x4_avx2)},
     {DType::Q5_K, DType::Q8_K, to_float_q5_k, from_float_q5_k, vec_dot_q5_k_q8_k, SUNBAE_AVX2(vec_dot_q5_k_q8_k_avx2)},

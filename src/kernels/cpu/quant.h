@@ -35,6 +35,8 @@ VecDotX4Fn vec_dot_x4_for(const QuantTraits& t);
 // Per-format portable bodies (quant.cpp) and AVX2 bodies (quant_avx2.cpp), exposed for tests.
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* x);
 float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* x);
+float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* x);
+float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* x);
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* x);
 float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* x);
 float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* x);

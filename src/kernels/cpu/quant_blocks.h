@@ -12,6 +12,10 @@ constexpr int kQKK = 256;  // elements per super-block of the K formats
 struct BlockQ4_0 { uint16_t d; uint8_t qs[kQK / 2]; };
 // x[j] = q * d + m, nibbles as in Q4_0.
 struct BlockQ4_1 { uint16_t d, m; uint8_t qs[kQK / 2]; };
+// Q4_0 with a fifth bit per element in qh (bit j for element j, little-endian u32): x = (q - 16) d.
+struct BlockQ5_0 { uint16_t d; uint8_t qh[4]; uint8_t qs[kQK / 2]; };
+// Q4_1 with the same fifth bits: x = q * d + m.
+struct BlockQ5_1 { uint16_t d, m; uint8_t qh[4]; uint8_t qs[kQK / 2]; };
 // x[j] = qs[j] * d.
 struct BlockQ8_0 { uint16_t d; int8_t qs[kQK]; };
 // Q8_0 plus s = d * sum(qs): the activation side of Q4_1 dot products.
@@ -30,7 +34,7 @@ struct BlockQ6_K { uint8_t ql[kQKK / 2]; uint8_t qh[kQKK / 4]; int8_t scales[kQK
 struct BlockQ8_K { float d; int8_t qs[kQKK]; int16_t bsums[kQKK / 16]; };
 
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ8_0) == 34 &&
-              sizeof(BlockQ8_1) == 36);
+              sizeof(BlockQ8_1) == 36 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24);
 static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 &&
               sizeof(BlockQ8_K) == 292);
 
