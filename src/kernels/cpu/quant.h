@@ -49,6 +49,8 @@ void vec_dot_q4_1_q8_1_x4_avx2(int64_t n, const void* w, const void* const* x, f
 void vec_dot_q8_0_q8_0_x4_avx2(int64_t n, const void* w, const void* const* x, float* out);
 void vec_dot_q4_k_q8_k_x4_avx2(int64_t n, const void* w, const void* const* x, float* out);
 void vec_dot_q6_k_q8_k_x4_avx2(int64_t n, const void* w, const void* const* x, float* out);
+float vec_dot_q5_0_q8_0_avx2(int64_t n, const void* w, const void* x);
+float vec_dot_q5_1_q8_1_avx2(int64_t n, const void* w, const void* x);
 float vec_dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* x);
 float vec_dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* x);
 

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/cpu/quant.h"
 #include "kernels/cpu/quant_blocks.h"
@@ -159,6 +160,46 @@ void vec_dot_q8_0_q8_0_x4_avx2(int64_t n, const void* w, const void* const* x, f
     }
   }
   for (int r = 0; r < 4; ++r) out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r]));
+}
+
+// 32 bits -> 32 bytes, 0xFF where the bit is set (byte j from bit j).
+inline __m256i bits_to_bytes(const uint8_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  const __m256i pick = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+  const __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32(int(bits)), pick);
+  // Byte k of each 8 has every bit set but bit k: the OR is all ones exactly when bit k is set.
+  const __m256i others = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe);
+  return _mm256_cmpeq_epi8(_mm256_or_si256(b, others), _mm256_set1_epi64x(-1));
+}
+
+float vec_dot_q5_0_q8_0_avx2(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ5_0*>(w);
+  const auto* b = static_cast<const BlockQ8_0*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    // q - 16 as a signed byte: the low nibble, with 0xF0 or'ed in where the fifth bit is clear.
+    const __m256i q = _mm256_or_si256(unpack_nibbles(a[i].qs),
+                                      _mm256_andnot_si256(bits_to_bytes(a[i].qh), _mm256_set1_epi8(char(0xF0))));
+    const __m256i s = dot_i8(q, load32(b[i].qs));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s), acc);
+  }
+  return hsum(acc);
+}
+
+float vec_dot_q5_1_q8_1_avx2(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ5_1*>(w);
+  const auto* b = static_cast<const BlockQ8_1*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0;
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m256i q = _mm256_or_si256(unpack_nibbles(a[i].qs),
+                                      _mm256_and_si256(bits_to_bytes(a[i].qh), _mm256_set1_epi8(0x10)));
+    const __m256i s = dot_u8_i8(q, load32(b[i].qs));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(s), acc);
+    mins = fma_(h2f(a[i].m), h2f(b[i].s), mins);
+  }
+  return hsum(acc) + mins;
 }
 
 float vec_dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* x) {
