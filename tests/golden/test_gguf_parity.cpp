@@ -166,4 +166,16 @@ TEST(GgufParity, ChatCommandAnswersEachTurn) {
   EXPECT_GE(std::count(c.out.begin(), c.out.end(), '\n'), 2) << c.out;
 }
 
+// `sunbae generate --prompt` without --model: the default model, chat-templated, text out; the
+// greedy answer to run-default.sh's question is deterministic.
+TEST(GgufParity, GenerateWithPromptUsesTheDefaultModel) {
+  SUNBAE_NEED_DEFAULT_MODEL(path);
+  ::setenv("SUNBAE_DEFAULT_MODEL", path.c_str(), 1);
+  const Result r = run("generate --prompt " + q(std::string("Explain what a hash table is in one sentence.")) + " --max-tokens 40");
+  ::unsetenv("SUNBAE_DEFAULT_MODEL");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("using the default model"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("A hash table is a data structure"), std::string::npos) << r.out;
+}
+
 }  // namespace sunbae::test
