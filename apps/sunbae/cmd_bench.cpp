@@ -62,7 +62,7 @@ Run add_bench(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   auto* src = app.add_option_group("model", "what to run (one of)");
-  src->add_option("--model", o->dir, "Hugging Face model directory");
+  src->add_option("--model", o->dir, "Hugging Face model directory or GGUF file");
   src->add_option("--shape", o->shape, "Named real-model shape with random weights (e.g. mistral-7b)");
   src->add_option("--config", o->config, "A config.json to build with random weights");
   src->require_option(0, 1);  // none with `bench serve`; checked below otherwise
@@ -140,6 +140,10 @@ Run add_bench(CLI::App& app) {
 
 #ifdef SUNBAE_HAVE_CUDA
     if (o->device == "cuda") {
+      // The CUDA weights take F32/BF16/F16 only; block formats run on the CPU for now.
+      for (const std::string& t : m->weights().dtypes)
+        SUNBAE_CHECK(t == "F32" || t == "BF16" || t == "F16", o->dir, ": ", t,
+                     " weights run on the CPU only for now (--device cpu)");
       model::CudaBenchOptions bo;
       bo.prompt = o->prompt;
       bo.gen = o->gen;

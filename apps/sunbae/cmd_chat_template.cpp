@@ -5,6 +5,8 @@
 #include "commands.h"
 #include "core/error.h"
 #include "io/files.h"
+#include "io/gguf.h"
+#include "tokenizer/gguf_vocab.h"
 #include "template/chat_template.h"
 
 namespace sunbae::app {
@@ -23,6 +25,7 @@ nlohmann::json read_json(const std::string& path) {
 
 // tokenizer_config.json (or .gz) of a model folder; an empty object when it has none.
 nlohmann::json tokenizer_config(const std::string& dir) {
+  if (io::GgufFile::sniff(dir)) return tok::gguf_tokenizer_json(*io::GgufFile::open(dir)).config;
   for (const char* name : {"tokenizer_config.json", "tokenizer_config.json.gz"})
     if (fs::is_regular_file(fs::path(dir) / name)) return read_json(fs::path(dir) / name);
   SUNBAE_CHECK(fs::is_directory(dir), dir, ": not a directory");
@@ -46,7 +49,7 @@ Run add_chat_template(CLI::App& app) {
     bool generation_prompt = false;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--tokenizer", o->dir, "Model or tokenizer folder with tokenizer_config.json")->required();
+  app.add_option("--tokenizer", o->dir, "Model or tokenizer folder with tokenizer_config.json, or a GGUF file")->required();
   app.add_option("--messages", o->messages,
                  "JSON file: an array of {role, content} messages, or an object with \"messages\" "
                  "and further template variables (e.g. \"tools\")")

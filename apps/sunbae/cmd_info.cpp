@@ -9,7 +9,7 @@ namespace sunbae::app {
 Run add_info(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
-  app.add_option("--model", *dir, "Hugging Face model directory")->required();
+  app.add_option("--model", *dir, "Hugging Face model directory or GGUF file")->required();
   app.add_flag("--json", *as_json, "Print JSON instead of a table");
   return [dir, as_json] {
     auto m = model::Model::load(*dir);

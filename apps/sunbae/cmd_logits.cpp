@@ -11,7 +11,7 @@ Run add_logits(CLI::App& app) {
     std::string dir, ids, out;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--model", o->dir, "Hugging Face model directory")->required();
+  app.add_option("--model", o->dir, "Hugging Face model directory or GGUF file")->required();
   app.add_option("--ids", o->ids, "Comma-separated prompt token ids")->required();
   app.add_option("--out", o->out, "Output safetensors file (one F32 tensor 'logits' [n, vocab])")->required();
   return [o] {

@@ -12,6 +12,7 @@ using Run = std::function<int()>;
 Run add_info(CLI::App& app);
 Run add_logits(CLI::App& app);
 Run add_generate(CLI::App& app);
+Run add_chat(CLI::App& app);
 Run add_bench(CLI::App& app);
 Run add_chat_template(CLI::App& app);
 Run add_tokenize(CLI::App& app);

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   add("info", "Describe a model directory: architecture, parameters, dtypes, memory", sunbae::app::add_info);
   add("logits", "Run one forward pass and write the logits as safetensors", sunbae::app::add_logits);
   add("generate", "Generate tokens from a prompt", sunbae::app::add_generate);
+  add("chat", "Chat interactively with a model (replies stream as they are generated)", sunbae::app::add_chat);
   add("bench", "Measure prefill and decode speed and peak memory", sunbae::app::add_bench);
   add("chat-template", "Render a conversation with the model's chat template", sunbae::app::add_chat_template);
   add("tokenize", "Encode text (or a JSONL batch) to token ids, or decode ids", sunbae::app::add_tokenize);

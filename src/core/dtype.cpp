@@ -1,26 +1,37 @@
 #include "core/dtype.h"
 
+#include <iterator>
+
 namespace sunbae {
 
 namespace {
 struct Row {
   DType t;
   const char* name;
-  size_t size;
+  size_t size;      // bytes per block
+  int64_t block;    // elements per block
 };
+// Block sizes and byte counts are ggml's (ggml-common.h), so GGUF tensors map onto them as stored.
 constexpr Row kTable[] = {
-    {DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
-    {DType::I8, "I8", 1},   {DType::U8, "U8", 1},   {DType::I32, "I32", 4},
-    {DType::I64, "I64", 8}, {DType::BOOL, "BOOL", 1},
+    {DType::F32, "F32", 4, 1},    {DType::F16, "F16", 2, 1},    {DType::BF16, "BF16", 2, 1},
+    {DType::I8, "I8", 1, 1},      {DType::U8, "U8", 1, 1},      {DType::I32, "I32", 4, 1},
+    {DType::I64, "I64", 8, 1},    {DType::BOOL, "BOOL", 1, 1},  {DType::Q4_0, "Q4_0", 18, 32},
+    {DType::Q4_1, "Q4_1", 20, 32}, {DType::Q8_0, "Q8_0", 34, 32}, {DType::Q8_1, "Q8_1", 36, 32},
+    {DType::Q4_K, "Q4_K", 144, 256}, {DType::Q5_K, "Q5_K", 176, 256},
+    {DType::Q6_K, "Q6_K", 210, 256}, {DType::Q8_K, "Q8_K", 292, 256},
+    {DType::Q5_0, "Q5_0", 22, 32},   {DType::Q5_1, "Q5_1", 24, 32},
 };
+static_assert(std::size(kTable) == size_t(DType::Q5_1) + 1);
 }  // namespace
 
 size_t dtype_size(DType t) { return kTable[size_t(t)].size; }
+int64_t dtype_block_elems(DType t) { return kTable[size_t(t)].block; }
+bool is_quantized(DType t) { return kTable[size_t(t)].block > 1; }
 const char* dtype_name(DType t) { return kTable[size_t(t)].name; }
 
 bool parse_dtype(std::string_view s, DType* out) {
   for (const Row& r : kTable) {
-    if (s == r.name) {
+    if (r.block == 1 && s == r.name) {
       *out = r.t;
       return true;
     }

@@ -6,12 +6,23 @@
 
 namespace sunbae {
 
-enum class DType : uint8_t { F32, F16, BF16, I8, U8, I32, I64, BOOL };
+// Plain element types (safetensors' names), then ggml's block-quantized formats (GGUF files):
+// a block of dtype_block_elems() consecutive elements of a row packed into dtype_size() bytes.
+// Q8_1 and Q8_K exist only as the activation side of quantized dot products.
+enum class DType : uint8_t {
+  F32, F16, BF16, I8, U8, I32, I64, BOOL,
+  Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K, Q5_0, Q5_1,
+};
 
-size_t dtype_size(DType t);
-const char* dtype_name(DType t);  // safetensors spelling: "F32", "BF16", ...
-// Parses a safetensors dtype string; returns false for names Sunbae does not read.
+size_t dtype_size(DType t);          // bytes per block (per element for plain types)
+int64_t dtype_block_elems(DType t);  // 1 for plain types, 32 or 256 for quantized ones
+bool is_quantized(DType t);
+const char* dtype_name(DType t);  // safetensors spelling: "F32", "BF16", ...; ggml's: "Q4_K", ...
+// Parses a safetensors dtype string; returns false for names Sunbae does not read (quantized
+// names included: safetensors files never hold them).
 bool parse_dtype(std::string_view s, DType* out);
+// Bytes of n elements of t; n must be a whole number of blocks (callers check).
+inline size_t dtype_bytes(DType t, int64_t n) { return size_t(n / dtype_block_elems(t)) * dtype_size(t); }
 
 inline float bf16_to_f32(uint16_t h) {
   uint32_t u = uint32_t(h) << 16;

@@ -22,6 +22,9 @@ struct RopeConfig {
   double high_freq_factor = 4.0;              // llama3
   int64_t original_max_position_embeddings = 0;  // llama3, dynamic (0: max_position_embeddings)
   double partial_rotary_factor = 1.0;         // fraction of head_dim that rotates
+  // Per-frequency divisors (rot_dim / 2 of them) applied after `type`'s own scaling: how GGUF
+  // files carry llama3 scaling (llama.cpp's rope_freqs.weight). Empty: none.
+  std::vector<float> freq_factors;
 };
 
 struct GenerationDefaults {

@@ -33,8 +33,9 @@ struct ModelWeights {
 
 class Model {
  public:
-  // Reads DIR/config.json, generation_config.json and the safetensors weights; every tensor is
-  // checked for presence, dtype and shape. Throws Error naming the directory and tensor.
+  // Reads DIR/config.json, generation_config.json and the safetensors weights, or, when `dir`
+  // is a GGUF file, its metadata and tensors; every tensor is checked for presence, dtype and
+  // shape. Throws Error naming the directory (file) and tensor.
   static std::unique_ptr<Model> load(const std::string& dir);
   // A config and weights from elsewhere (synthetic weights for benchmarks, tests).
   static std::unique_ptr<Model> from_parts(io::ModelConfig config,

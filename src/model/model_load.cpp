@@ -7,6 +7,9 @@
 #include <set>
 
 #include "core/error.h"
+#include "io/gguf_config.h"
+#include "kernels/cpu/quant.h"
+#include "model/gguf_source.h"
 #include "model/model.h"
 #include "model/weight_names.h"
 
@@ -14,6 +17,11 @@ namespace sunbae::model {
 
 namespace {
 bool is_float(DType t) { return t == DType::F32 || t == DType::BF16 || t == DType::F16; }
+// Matrices may also be block-quantized (GGUF): the CPU type table computes with them in place.
+bool is_matrix_dtype(DType t) {
+  const kernels::cpu::QuantTraits* q = kernels::cpu::quant_traits(t);
+  return is_float(t) || (q && q->vec_dot);
+}
 
 std::vector<float> to_f32(const TensorView& t) {
   std::vector<float> out(static_cast<size_t>(t.numel()));
@@ -28,17 +36,23 @@ Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
   const std::string& src = source_->source();
   std::set<std::string> dtypes;
 
+  const char* implied_by = dynamic_cast<const GgufSource*>(source_.get()) ? "the GGUF metadata" : "config.json";
   auto tensor = [&](const std::string& name, std::vector<int64_t> shape) -> TensorView {
     SUNBAE_CHECK(source_->has(name), src, ": tensor '", name, "' not found");
     TensorView t = source_->get(name);
-    SUNBAE_CHECK(is_float(t.dtype), src, ": tensor '", name, "' has dtype ", dtype_name(t.dtype),
-                 "; expected F32, BF16 or F16");
+    const bool matrix = shape.size() == 2;
+    SUNBAE_CHECK(matrix ? is_matrix_dtype(t.dtype) : is_float(t.dtype), src, ": tensor '", name,
+                 "' has dtype ", dtype_name(t.dtype), "; expected F32, BF16 or F16",
+                 matrix ? " or Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K" : "");
     SUNBAE_CHECK(t.shape == shape, src, ": tensor '", name, "' has shape ", shape_str(t.shape),
-                 "; config.json implies ", shape_str(shape));
+                 "; ", implied_by, " implies ", shape_str(shape));
+    SUNBAE_CHECK(shape.back() % dtype_block_elems(t.dtype) == 0, src, ": tensor '", name, "' rows of ",
+                 shape.back(), " are not whole ", dtype_name(t.dtype), " blocks");
     dtypes.insert(dtype_name(t.dtype));
     weights_.bytes += int64_t(t.nbytes());
     // The kernels read elements in place; a tensor the file left unaligned gets a private copy.
-    if (reinterpret_cast<uintptr_t>(t.data) % dtype_size(t.dtype) != 0) {
+    // (Quantized blocks are read bytewise and need no alignment.)
+    if (!is_quantized(t.dtype) && reinterpret_cast<uintptr_t>(t.data) % dtype_size(t.dtype) != 0) {
       std::vector<float> f = to_f32(t);
       owned_.push_back(std::move(f));
       t.data = owned_.back().data();
@@ -86,6 +100,14 @@ Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
 }
 
 std::unique_ptr<Model> Model::load(const std::string& dir) {
+  if (io::GgufFile::sniff(dir)) {
+    auto file = io::GgufFile::open(dir);
+    io::ModelConfig config = io::gguf_model_config(*file);
+    // llama.cpp's converter permutes q/k rows for "llama" only (qwen2 uses NeoX-style RoPE).
+    const bool permuted = file->get_string("general.architecture") == "llama";
+    auto weights = std::make_unique<GgufSource>(file, config.num_heads, config.num_kv_heads, permuted);
+    return std::unique_ptr<Model>(new Model(std::move(config), std::move(weights)));
+  }
   io::ModelConfig config = io::load_model_config(dir);
   auto weights = std::make_unique<CheckpointSource>(io::Checkpoint::open_dir(dir));
   return std::unique_ptr<Model>(new Model(std::move(config), std::move(weights)));
@@ -131,6 +153,11 @@ std::vector<float> Model::inv_freq_for(int64_t seq_len) const {
         f = float((1.0 - smooth) * f / r.factor + smooth * f);
       }
     }
+  }
+  if (!r.freq_factors.empty()) {
+    SUNBAE_CHECK(r.freq_factors.size() == inv.size(), "rope frequency factors: ", r.freq_factors.size(),
+                 " given for ", inv.size(), " frequencies");
+    for (size_t i = 0; i < inv.size(); ++i) inv[i] /= r.freq_factors[i];
   }
   return inv;
 }

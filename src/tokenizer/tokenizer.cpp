@@ -5,9 +5,11 @@
 
 #include "core/error.h"
 #include "io/files.h"
+#include "io/gguf.h"
 #include "tokenizer/added_vocab.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/decoder.h"
+#include "tokenizer/gguf_vocab.h"
 #include "tokenizer/json_util.h"
 #include "tokenizer/normalizer.h"
 #include "tokenizer/post_processor.h"
@@ -293,6 +295,7 @@ std::pair<std::string, std::string> read_first(const std::filesystem::path& dir,
 }  // namespace
 
 std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& dir) {
+  if (io::GgufFile::sniff(dir)) return load_gguf_tokenizer(*io::GgufFile::open(dir));
   const std::filesystem::path d(dir);
   const auto [path, tokenizer_json] = read_first(d, "tokenizer.json", true);
   const auto [config_path, config_json] = read_first(d, "tokenizer_config.json", false);

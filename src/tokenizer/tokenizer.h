@@ -15,7 +15,8 @@ class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
 
-  // dir holds tokenizer.json (or tokenizer.json.gz) and optionally tokenizer_config.json(.gz).
+  // dir holds tokenizer.json (or tokenizer.json.gz) and optionally tokenizer_config.json(.gz);
+  // or dir is a GGUF file, whose tokenizer.ggml.* metadata is read (gguf_vocab.h).
   // Throws Error naming the file for malformed JSON and naming the component for any normalizer,
   // pre-tokenizer, model, post-processor or decoder type or option it does not implement.
   static std::unique_ptr<Tokenizer> load(const std::string& dir);

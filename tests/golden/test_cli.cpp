@@ -163,7 +163,11 @@ TEST(Cli, UnsupportedArchitecturesListTheSupportedOnes) {
 
 TEST(Cli, BadFlagsAndContextOverflow) {
   const std::string m = " --model " + q(fixture("llama"));
-  EXPECT_NE(run("generate --ids 1,2").code, 0);  // --model missing
+  // Without --model the default model is used; one that is not there is a clear error.
+  ::setenv("SUNBAE_DEFAULT_MODEL", "/nonexistent/model.gguf", 1);
+  expect_failure(run("generate --ids 1,2"), "SUNBAE_DEFAULT_MODEL=/nonexistent/model.gguf: no such file");
+  ::unsetenv("SUNBAE_DEFAULT_MODEL");
+  expect_failure(run("generate --model " + q(fixture("llama"))), "one of --ids or --prompt");
   expect_failure(run("generate" + m + " --ids 1,2 --top-p 0"), "top_p");
   expect_failure(run("generate" + m + " --ids 1,2 --temperature -1"), "temperature");
   expect_failure(run("generate" + m + " --ids 1,2 --max-tokens 500"), "exceeds the model's context of 128");

@@ -18,6 +18,11 @@ void load_row_f32(const WeightMatrix& w, int64_t n, float* out) {
   const size_t row_bytes = size_t(w.cols) * dtype_size(w.dtype);
   widen_to_f32(static_cast<const char*>(w.data) + size_t(n) * row_bytes, w.dtype, w.cols, out);
 }
+void add_bias(const float* bias, int64_t M, int64_t N, float* y) {
+  if (!bias) return;
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) y[m * N + n] += bias[n];
+}
 }  // namespace
 
 void matmul_rows_scalar(const float* x, int64_t M, const WeightMatrix& w, int64_t n0, int64_t n1,
@@ -40,6 +45,11 @@ void matmul_rows_scalar(const float* x, int64_t M, const WeightMatrix& w, int64_
 }
 
 void matmul(const float* x, int64_t M, const WeightMatrix& w, const float* bias, float* y) {
+  if (is_quantized(w.dtype)) {
+    matmul_quant(x, M, w, y);
+    add_bias(bias, M, w.rows, y);
+    return;
+  }
   SUNBAE_CHECK(w.dtype == DType::F32 || w.dtype == DType::BF16 || w.dtype == DType::F16,
                "matmul: weight dtype ", dtype_name(w.dtype), " is not supported on the CPU");
   const int64_t N = w.rows;
@@ -60,10 +70,7 @@ void matmul(const float* x, int64_t M, const WeightMatrix& w, const float* bias,
         matmul_rows_scalar(x, M, w, n0, n1, y);
     }
   }
-  if (bias) {
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t n = 0; n < N; ++n) y[m * N + n] += bias[n];
-  }
+  add_bias(bias, M, N, y);
 }
 
 }  // namespace sunbae::kernels::cpu

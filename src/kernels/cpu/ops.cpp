@@ -3,16 +3,20 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "kernels/cpu/quant.h"
 
 namespace sunbae::kernels::cpu {
 
 void embedding(const TensorView& table, const int32_t* ids, int64_t M, float* out) {
   const int64_t D = table.dim(1);
-  const size_t row_bytes = size_t(D) * dtype_size(table.dtype);
+  const size_t row_bytes = dtype_bytes(table.dtype, D);
+  const QuantTraits* q = quant_traits(table.dtype);  // quantized rows dequantize one at a time
 #pragma omp parallel for if (M * D > 65536)
-  for (int64_t m = 0; m < M; ++m)
-    widen_to_f32(static_cast<const char*>(table.data) + size_t(ids[m]) * row_bytes, table.dtype, D,
-                 out + m * D);
+  for (int64_t m = 0; m < M; ++m) {
+    const char* row = static_cast<const char*>(table.data) + size_t(ids[m]) * row_bytes;
+    if (q) q->to_float(row, out + m * D, D);
+    else widen_to_f32(row, table.dtype, D, out + m * D);
+  }
 }
 
 void rmsnorm(const float* x, const float* w, float eps, int64_t M, int64_t D, float* y) {

@@ -6,7 +6,8 @@
 
 namespace sunbae::kernels::cpu {
 
-// out[m, :] = table[ids[m], :] widened to f32; table is [vocab, D] in F32/BF16/F16.
+// out[m, :] = table[ids[m], :] widened to f32; table is [vocab, D] in F32/BF16/F16
+// or a quantized format (each looked-up row dequantized).
 void embedding(const TensorView& table, const int32_t* ids, int64_t M, float* out);
 
 // y = x / sqrt(mean(x^2) + eps) * w, row by row ([M, D]); y may alias x.
