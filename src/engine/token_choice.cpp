@@ -58,6 +58,21 @@ TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params
     for (int32_t s : params.stop_token_ids)
       if (s >= 0 && s < in.vocab) row[size_t(s)] = ninf;
   }
+  if (in.allowed) {
+    // Word by word: inside a string nearly every word is all ones and costs one compare.
+    const float ninf = -std::numeric_limits<float>::infinity();
+    const auto& m = *in.allowed;
+    bool any = false;
+    for (int64_t w = 0; w * 64 < in.vocab; ++w) {
+      const uint64_t bits = size_t(w) < m.size() ? m[size_t(w)] : 0;
+      const int64_t end = std::min<int64_t>(in.vocab, (w + 1) * 64);
+      any = any || bits != 0;
+      if (bits == ~uint64_t(0) && end == (w + 1) * 64) continue;
+      for (int64_t i = w * 64; i < end; ++i)
+        if (!((bits >> (i & 63)) & 1)) row[size_t(i)] = ninf;
+    }
+    SUNBAE_CHECK(any, "sampler: the grammar allows no token");
+  }
   TokenChoice c;
   c.token = select_token(row.data(), in.vocab, params.sampling, in.seed, uint64_t(in.output_len));
   if (params.logprobs >= 0) c.logprob = logprobs_of(in.logits, in.vocab, c.token, params.logprobs);
