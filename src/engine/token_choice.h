@@ -31,6 +31,9 @@ struct TokenChoice {
 // Throws Error on a NaN logit.
 TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params);
 
+// Sets the logits of tokens outside `mask` (bit i: token i) to -inf; false when none is allowed.
+bool apply_token_mask(float* row, int64_t vocab, const std::vector<uint64_t>& mask);
+
 // HF/vLLM repetition penalty: a positive logit of a seen token is divided by `penalty`, a
 // negative one multiplied, so the token always becomes less likely for penalty > 1.
 void apply_repetition_penalty(float* logits, int64_t vocab, const std::vector<int32_t>& seen, double penalty);

@@ -328,6 +328,15 @@ bool JsonMatcher::can_end(const MatchState& s0) const {
   return true;
 }
 
+bool JsonMatcher::in_string_chars(const MatchState& s, int64_t& room) const {
+  if (s.depth == 0) return false;
+  const Frame& f = s.f[size_t(s.depth - 1)];
+  const Node& n = g_->nodes[f.node];
+  if (n.kind != Kind::String || f.phase != kChars) return false;
+  room = n.max_len < 0 ? INT64_MAX : n.max_len - f.count;
+  return true;
+}
+
 bool JsonMatcher::accepts(std::string_view text) const {
   MatchState s = initial();
   return step(s, text) && can_end(s);

@@ -57,6 +57,8 @@ class JsonMatcher {
   bool can_end(const MatchState& s) const;
   // Nothing more can be added: the document is closed.
   static bool finished(const MatchState& s) { return s.depth == 0; }
+  // Inside a string at a character boundary: sets `room` to the code points it may still take.
+  bool in_string_chars(const MatchState& s, int64_t& room) const;
   // Whether `text` is a whole document of the schema (tests, and the bench's sanity check).
   bool accepts(std::string_view text) const;
 

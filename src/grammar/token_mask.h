@@ -39,7 +39,8 @@ class GrammarMasker {
   size_t cache_misses() const { return misses_; }
 
  private:
-  void walk(uint32_t node, size_t depth, TokenMask& out) const;
+  void walk(const std::vector<TrieNode>& trie, const std::vector<int32_t>& ids, uint32_t node, size_t depth,
+            TokenMask& out) const;
 
   std::shared_ptr<const TokenVocab> v_;
   JsonMatcher m_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "grammar/json_matcher.h"
 #include "tokenizer/byte_level.h"
 
 namespace sunbae::grammar {
@@ -16,28 +17,61 @@ int hex(char c) {
   return -1;
 }
 
-void build_trie(TokenVocab& v, uint32_t node, size_t lo, size_t hi, size_t d) {
+void build_trie(const std::vector<std::string>& bytes, const std::vector<int32_t>& ids, std::vector<TrieNode>& trie,
+                uint32_t node, size_t lo, size_t hi, size_t d) {
   size_t i = lo;
-  while (i < hi && v.bytes[size_t(v.sorted_ids[i])].size() == d) ++i;
-  v.trie[node].tok_begin = uint32_t(lo);
-  v.trie[node].tok_end = uint32_t(i);
+  while (i < hi && bytes[size_t(ids[i])].size() == d) ++i;
+  trie[node].tok_begin = uint32_t(lo);
+  trie[node].tok_end = uint32_t(i);
   struct Group { uint8_t byte; size_t lo, hi; };
   std::vector<Group> groups;
   while (i < hi) {
-    const uint8_t b = uint8_t(v.bytes[size_t(v.sorted_ids[i])][d]);
+    const uint8_t b = uint8_t(bytes[size_t(ids[i])][d]);
     size_t j = i;
-    while (j < hi && uint8_t(v.bytes[size_t(v.sorted_ids[j])][d]) == b) ++j;
+    while (j < hi && uint8_t(bytes[size_t(ids[j])][d]) == b) ++j;
     groups.push_back({b, i, j});
     i = j;
   }
-  const uint32_t first = uint32_t(v.trie.size());
-  v.trie[node].child_begin = first;
-  v.trie[node].child_end = first + uint32_t(groups.size());
-  v.trie.resize(v.trie.size() + groups.size());
+  const uint32_t first = uint32_t(trie.size());
+  trie[node].child_begin = first;
+  trie[node].child_end = first + uint32_t(groups.size());
+  trie.resize(trie.size() + groups.size());
   for (size_t k = 0; k < groups.size(); ++k) {
-    v.trie[first + k].byte = groups[k].byte;
-    build_trie(v, uint32_t(first + k), groups[k].lo, groups[k].hi, d + 1);
+    trie[first + k].byte = groups[k].byte;
+    build_trie(bytes, ids, trie, uint32_t(first + k), groups[k].lo, groups[k].hi, d + 1);
   }
+}
+
+// Sorts plain tokens from the rest by stepping each through an unbounded string, so "plain" means
+// exactly what the matcher accepts there.
+void split_plain(TokenVocab& v) {
+  auto g = std::make_shared<Grammar>();
+  Node n;
+  n.kind = Kind::String;
+  n.max_len = int64_t(1) << 40;  // counted, never limiting
+  g->nodes.push_back(n);
+  const JsonMatcher m(g);
+  MatchState open = m.initial();
+  m.step(open, '"');
+  const size_t words = size_t((v.size + 63) / 64);
+  std::vector<std::pair<int32_t, int32_t>> plain;  // (code points, id)
+  for (int32_t id : v.sorted_ids) {
+    const std::string& b = v.bytes[size_t(id)];
+    MatchState s;
+    s.copy_from(open);
+    if (b.find_first_of("\\\"") == std::string::npos && m.step(s, b) && s.depth == 1)
+      plain.emplace_back(s.f[0].count, id);
+    else
+      v.rest_ids.push_back(id);
+  }
+  int32_t most = 0;
+  for (const auto& [c, id] : plain) most = std::max(most, c);
+  v.plain_upto.assign(size_t(most) + 1, std::vector<uint64_t>(words, 0));
+  for (const auto& [c, id] : plain) v.plain_upto[size_t(c)][size_t(id >> 6)] |= uint64_t(1) << (id & 63);
+  for (size_t k = 1; k < v.plain_upto.size(); ++k)
+    for (size_t w = 0; w < words; ++w) v.plain_upto[k][w] |= v.plain_upto[k - 1][w];
+  v.rest_trie.resize(1);
+  build_trie(v.bytes, v.rest_ids, v.rest_trie, 0, 0, v.rest_ids.size(), 0);
 }
 
 }  // namespace
@@ -61,7 +95,8 @@ TokenVocab TokenVocab::from_bytes(std::vector<std::string> bytes, std::vector<in
   });
   for (int32_t id : v.sorted_ids) v.max_len = std::max(v.max_len, v.bytes[size_t(id)].size());
   v.trie.resize(1);
-  build_trie(v, 0, 0, v.sorted_ids.size(), 0);
+  build_trie(v.bytes, v.sorted_ids, v.trie, 0, 0, v.sorted_ids.size(), 0);
+  split_plain(v);
   return v;
 }
 

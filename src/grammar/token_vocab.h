@@ -26,6 +26,13 @@ struct TokenVocab {
   std::vector<int32_t> sorted_ids;  // ids with bytes, by bytes
   std::vector<TrieNode> trie;       // trie[0] is the root
   size_t max_len = 0;
+  // The string fast path: a "plain" token (no quote, backslash or control byte; UTF-8 starting at
+  // a character boundary) is allowed inside a string at a character boundary exactly when its
+  // code points fit what the string has left, so its part of the mask is plain_upto[room]
+  // (plain tokens of at most that many code points). Only the rest is walked, over rest_trie.
+  std::vector<std::vector<uint64_t>> plain_upto;
+  std::vector<int32_t> rest_ids;  // sorted by bytes, as sorted_ids
+  std::vector<TrieNode> rest_trie;
 
   // model_vocab >= tokenizer.vocab_size() (models pad); eos ids from the model's config.
   static TokenVocab build(const tok::Tokenizer& tokenizer, int64_t model_vocab, const std::vector<int64_t>& eos);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
+#include "engine/token_choice.h"
 #include "grammar/json_schema.h"
 #include "model/model.h"
 
@@ -162,6 +163,24 @@ TEST(ConstrainedEngine, EveryOutputAtTemperatureOneValidatesAgainstItsSchema) {
   // Without the mask the random model writes noise: at most a stray lucky case (a bare digit
   // or "null" for the third schema's anyOf), never most of them.
   EXPECT_LT(unconstrained_valid, total / 10);
+}
+
+TEST(ConstrainedEngine, ApplyTokenMaskSetsExactlyTheDisallowedLogitsToMinusInfinity) {
+  const int64_t vocab = 200;  // not a multiple of 64: the last word is partial
+  std::vector<uint64_t> mask(4, 0);
+  mask[0] = ~uint64_t(0);     // all of word 0
+  mask[2] = 0x8000000000000001ull;  // ids 128 and 191
+  mask[3] = 0x4;              // id 194
+  std::vector<float> row(vocab);
+  for (int64_t i = 0; i < vocab; ++i) row[size_t(i)] = float(i) * 0.5f - 3.f;
+  std::vector<float> masked = row;
+  ASSERT_TRUE(apply_token_mask(masked.data(), vocab, mask));
+  for (int64_t i = 0; i < vocab; ++i) {
+    const bool allowed = i < 64 || i == 128 || i == 191 || i == 194;
+    if (allowed) EXPECT_EQ(masked[size_t(i)], row[size_t(i)]) << i;
+    else EXPECT_EQ(masked[size_t(i)], -std::numeric_limits<float>::infinity()) << i;
+  }
+  EXPECT_FALSE(apply_token_mask(masked.data(), vocab, std::vector<uint64_t>(4, 0)));
 }
 
 TEST(ConstrainedEngine, RequestsThatCannotHonourAGrammarAreRefused) {
