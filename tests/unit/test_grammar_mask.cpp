@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/token_choice.h"
 #include "grammar/json_schema.h"
 #include "grammar/token_mask.h"
 #include "tokenizer/tokenizer.h"
@@ -123,6 +124,59 @@ TEST_P(RealVocab, MaskEqualsBruteForceAlongConstrainedWalks) {
     }
   }
   EXPECT_GT(states, 200);
+}
+
+// Sampling at temperature 1.0 from random logits (a random-weight model's stand-in) over a real
+// vocabulary under the mask: the tokenizer's own decode of every output parses and satisfies the
+// schema, whose rules are checked here by hand rather than by the automaton.
+TEST_P(RealVocab, RandomLogitsUnderTheMaskAlwaysDecodeToValidJson) {
+  REQUIRE_SHARED_TOKENIZERS();
+  auto t = tok::Tokenizer::load((shared_tokenizers() / GetParam()).string());
+  const int64_t vocab = t->vocab_size();
+  const int32_t eos = 2;
+  auto v = std::make_shared<const TokenVocab>(TokenVocab::build(*t, vocab, {eos}));
+  GrammarMasker gm(compile_schema(json::parse(R"({"type":"object","properties":{
+      "w":{"type":"string","maxLength":6},"n":{"type":"integer","minimum":-3,"maximum":300},
+      "e":{"enum":["\uac00\ub098","b"]},"a":{"type":"array","items":{"type":"boolean"},"maxItems":3}},
+      "required":["w","n","e"],"additionalProperties":false})")), v);
+  std::mt19937_64 rng(99);
+  std::normal_distribution<float> nd(0.f, 2.f);
+  std::vector<float> row(static_cast<size_t>(vocab));
+  engine::RequestParams p;
+  p.sampling.temperature = 1.0;
+  const std::vector<int64_t> eos_ids = {eos};
+  for (int doc = 0; doc < 16; ++doc) {
+    MatchState s = gm.matcher().initial();
+    std::vector<int32_t> ids, hist = {0};
+    bool ended = false;
+    for (int step = 0; step < 200 && !ended; ++step) {
+      for (auto& x : row) x = nd(rng);
+      engine::TokenChoiceInput in{row.data(), vocab, &hist, step, uint64_t(doc), &eos_ids};
+      in.allowed = &gm.mask(s);
+      const int32_t tk = engine::choose_token(in, p).token;
+      if (tk == eos) break;
+      ASSERT_TRUE(gm.advance(s, tk));
+      ids.push_back(tk);
+      ended = JsonMatcher::finished(s);
+    }
+    ASSERT_TRUE(ended || gm.matcher().can_end(s)) << "document " << doc << " did not close in 200 tokens";
+    const std::string text = t->decode(ids, true);
+    json d;
+    ASSERT_NO_THROW(d = json::parse(text)) << text;
+    ASSERT_TRUE(d.is_object()) << text;
+    for (auto it = d.begin(); it != d.end(); ++it) ASSERT_TRUE(it.key() == "w" || it.key() == "n" || it.key() == "e" || it.key() == "a") << text;
+    ASSERT_TRUE(d.contains("w") && d["w"].is_string() && d.contains("n") && d["n"].is_number_integer() && d.contains("e")) << text;
+    size_t cps = 0;
+    for (char c : d["w"].get<std::string>()) cps += (uint8_t(c) & 0xC0) != 0x80;
+    EXPECT_LE(cps, 6u) << text;
+    EXPECT_GE(d["n"].get<int64_t>(), -3) << text;
+    EXPECT_LE(d["n"].get<int64_t>(), 300) << text;
+    EXPECT_TRUE(d["e"] == "\xEA\xB0\x80\xEB\x82\x98" || d["e"] == "b") << text;
+    if (d.contains("a")) {
+      ASSERT_TRUE(d["a"].is_array() && d["a"].size() <= 3) << text;
+      for (const auto& b : d["a"]) EXPECT_TRUE(b.is_boolean()) << text;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, RealVocab, ::testing::Values("llama3-instruct", "mistral-v0.1", "qwen3"));
