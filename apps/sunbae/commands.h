@@ -17,6 +17,7 @@ Run add_bench(CLI::App& app);
 Run add_chat_template(CLI::App& app);
 Run add_tokenize(CLI::App& app);
 Run add_bench_tokenizer(CLI::App& app);
+Run add_bench_grammar(CLI::App& app);
 Run add_serve(CLI::App& app);
 Run add_bench_serve(CLI::App& app);  // `bench serve`, registered by add_bench
 

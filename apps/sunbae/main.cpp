@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add("tokenize", "Encode text (or a JSONL batch) to token ids, or decode ids", sunbae::app::add_tokenize);
   add("serve", "Serve the OpenAI API (completions, chat, streaming) with continuous batching", sunbae::app::add_serve);
   add("bench-tokenizer", "Encoding throughput on a JSONL corpus", sunbae::app::add_bench_tokenizer);
+  add("bench-grammar", "Cost of JSON-schema constrained decoding per token, and schema compile time", sunbae::app::add_bench_grammar);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

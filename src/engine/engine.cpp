@@ -100,6 +100,11 @@ std::shared_ptr<RequestStream> Engine::submit(Request request) {
   if (kv::blocks_for_tokens(total) > blocks_.num_blocks())
     throw E(E::Invalid, cat("the request needs ", kv::blocks_for_tokens(total), " KV blocks but the cache has ",
                             blocks_.num_blocks()));
+  if (p.grammar && !tokenizer_) {
+    E e(E::Invalid, "response_format needs a tokenizer and this model directory has none");
+    e.param = "response_format";
+    throw e;
+  }
   if (!p.stop.empty() && !tokenizer_) {
     E e(E::Invalid, "stop strings need a tokenizer and this model directory has none; use stop_token_ids");
     e.param = "stop";
@@ -179,12 +184,27 @@ void Engine::admit_pending() {
       s->prompt_len = int64_t(s->tokens.size());
       s->seed = p.sampling.seed ? *p.sampling.seed + uint64_t(i) : rng();
       if (tokenizer_) s->detok = std::make_unique<tok::IncrementalDetokenizer>(*tokenizer_, p.skip_special_tokens);
+      if (p.grammar) {
+        s->grammar = masker(p.grammar);
+        s->gstate = std::make_unique<grammar::MatchState>(s->grammar->matcher().initial());
+      }
       scheduler_.add(s.get());
       st->seqs.push_back(std::move(s));
     }
     const uint64_t id = st->id;
     requests_.emplace(id, std::move(st));
   }
+}
+
+std::shared_ptr<grammar::GrammarMasker> Engine::masker(const std::shared_ptr<const grammar::Grammar>& g) {
+  if (!vocab_)
+    vocab_ = std::make_shared<const grammar::TokenVocab>(
+        grammar::TokenVocab::build(*tokenizer_, runner_->config().vocab_size, runner_->config().eos_token_ids));
+  if (auto it = maskers_.find(g.get()); it != maskers_.end()) return it->second;
+  // Kept while idle too, so a schema sent with every request keeps its cached masks; past 32
+  // schemas those no sequence uses go.
+  if (maskers_.size() >= 32) std::erase_if(maskers_, [](const auto& kv) { return kv.second.use_count() == 1; });
+  return maskers_[g.get()] = std::make_shared<grammar::GrammarMasker>(g, vocab_);
 }
 
 void Engine::abort_cancelled() {
@@ -287,6 +307,8 @@ void Engine::process_token(Sequence* s, int32_t token, TokenLogprob lp, Clock::t
       reason = s->finish;
     }
   }
+  // A closed document admits no further token: the choice ends here, as at EOS.
+  if (reason == FinishReason::None && s->gstate && grammar::JsonMatcher::finished(*s->gstate)) reason = FinishReason::Stop;
   if (reason == FinishReason::None && s->output_len() >= p.max_tokens) reason = FinishReason::Length;
   // The last token travels with the finish reason, as OpenAI's last chunk carries both.
   if (reason == FinishReason::None) emit(s, {token}, std::move(lps), false);
@@ -344,7 +366,10 @@ void Engine::step() {
     const RequestParams& p = s->request->req.params;
     TokenChoiceInput in{logits.row(row++), logits.vocab, &s->tokens, s->output_len(), s->seed, &eos};
     try {
+      if (s->grammar) in.allowed = &s->grammar->mask(*s->gstate);
       TokenChoice c = choose_token(in, p);
+      if (s->grammar && !s->grammar->is_eos(c.token))
+        SUNBAE_CHECK(s->grammar->advance(*s->gstate, c.token), "the grammar refused token ", c.token);
       process_token(s, c.token, std::move(c.logprob), now);
     } catch (const std::exception& e) {
       finish_sequence(s, FinishReason::Abort, cat("sampling failed: ", e.what()));

@@ -17,6 +17,7 @@
 #include "engine/model_runner.h"
 #include "engine/request.h"
 #include "engine/scheduler.h"
+#include "grammar/token_mask.h"
 #include "kv/block_manager.h"
 #include "tokenizer/tokenizer.h"
 
@@ -104,6 +105,7 @@ class Engine {
   void emit(Sequence* s, std::vector<int32_t> ids, std::vector<TokenLogprob> lps, bool final);
   void process_token(Sequence* s, int32_t token, TokenLogprob lp, RequestTiming::Clock::time_point now);
   void check_stop_strings(Sequence* s, size_t old_len);
+  std::shared_ptr<grammar::GrammarMasker> masker(const std::shared_ptr<const grammar::Grammar>& g);
 
   std::unique_ptr<ModelRunner> runner_;
   std::shared_ptr<const tok::Tokenizer> tokenizer_;
@@ -125,6 +127,10 @@ class Engine {
   int64_t next_seq_id_ = 1;
 
   std::map<uint64_t, std::unique_ptr<RequestState>> requests_;  // loop thread only
+  // Constrained decoding, loop thread only: the vocabulary's token bytes (built at the first
+  // grammar request) and one masker per schema, so a batch with one schema shares cached masks.
+  std::shared_ptr<const grammar::TokenVocab> vocab_;
+  std::map<const grammar::Grammar*, std::shared_ptr<grammar::GrammarMasker>> maskers_;
   std::thread thread_;
 };
 

@@ -44,6 +44,9 @@ void RequestParams::validate() const {
         cat("repetition_penalty must be > 0, got ", repetition_penalty));
   check(stop.size() <= 16, "stop", "at most 16 stop strings");
   for (const auto& s : stop) check(!s.empty() && s.size() <= 1024, "stop", "stop strings must be 1..1024 bytes");
+  // Both would force tokens past the end of a complete document, which the grammar allows none of.
+  check(!grammar || min_tokens == 0, "min_tokens", "min_tokens cannot be combined with response_format");
+  check(!grammar || !ignore_eos, "ignore_eos", "ignore_eos cannot be combined with response_format");
 }
 
 const char* finish_reason_name(FinishReason r) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/sampler.h"
+#include "grammar/json_schema.h"
 
 namespace sunbae::engine {
 
@@ -25,6 +26,9 @@ struct RequestParams {
   int64_t n = 1;                    // choices, each an independent sequence
   int64_t logprobs = -1;            // -1: none; k >= 0: the chosen token's plus the k most likely
   bool skip_special_tokens = true;
+  // Constrained decoding (response_format): every token keeps the output a valid prefix of the
+  // schema's document, and the choice stops with "stop" once the document is complete.
+  std::shared_ptr<const grammar::Grammar> grammar;
 
   // Throws RequestError(Invalid) for out-of-range values.
   void validate() const;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/request.h"
+#include "grammar/token_mask.h"
 #include "kv/block_manager.h"
 #include "tokenizer/tokenizer.h"
 
@@ -28,6 +29,10 @@ struct Sequence {
   Status status = Status::Waiting;
   uint64_t seed = 0;
   int64_t num_preemptions = 0;
+  // Constrained decoding: the masker shared by the requests with this schema, and where this
+  // choice's output stands in the schema's automaton (kept across preemption, like the tokens).
+  std::shared_ptr<grammar::GrammarMasker> grammar;
+  std::unique_ptr<grammar::MatchState> gstate;
 
   // Output text: what the detokenizer produced so far and how much of it was sent.
   std::unique_ptr<tok::IncrementalDetokenizer> detok;

@@ -1,6 +1,7 @@
 #include "engine/token_choice.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -19,6 +20,28 @@ void apply_repetition_penalty(float* logits, int64_t vocab, const std::vector<in
     float& l = logits[t];
     l = l > 0.f ? l / p : l * p;
   }
+}
+
+bool apply_token_mask(float* row, int64_t vocab, const std::vector<uint64_t>& mask) {
+  // Word by word: inside a string nearly every word is all ones, elsewhere nearly all zeros.
+  const float ninf = -std::numeric_limits<float>::infinity();
+  bool any = false;
+  for (int64_t w = 0; w * 64 < vocab; ++w) {
+    const uint64_t bits = size_t(w) < mask.size() ? mask[size_t(w)] : 0;
+    const int64_t end = std::min<int64_t>(vocab, (w + 1) * 64);
+    any = any || bits != 0;
+    if (bits == ~uint64_t(0) && end == (w + 1) * 64) continue;
+    if (bits == 0) {
+      std::fill(row + w * 64, row + end, ninf);
+      continue;
+    }
+    // Only the disallowed bits: the past-the-end bits of a partial last word are skipped.
+    for (uint64_t off = ~bits; off; off &= off - 1) {
+      const int64_t i = w * 64 + std::countr_zero(off);
+      if (i < end) row[size_t(i)] = ninf;
+    }
+  }
+  return any;
 }
 
 namespace {
@@ -58,6 +81,7 @@ TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params
     for (int32_t s : params.stop_token_ids)
       if (s >= 0 && s < in.vocab) row[size_t(s)] = ninf;
   }
+  if (in.allowed) SUNBAE_CHECK(apply_token_mask(row.data(), in.vocab, *in.allowed), "sampler: the grammar allows no token");
   TokenChoice c;
   c.token = select_token(row.data(), in.vocab, params.sampling, in.seed, uint64_t(in.output_len));
   if (params.logprobs >= 0) c.logprob = logprobs_of(in.logits, in.vocab, c.token, params.logprobs);

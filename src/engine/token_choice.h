@@ -1,6 +1,7 @@
 #pragma once
 // Choosing a sequence's next token from its logits row under the request's parameters:
-// logprobs from the raw row, then repetition penalty, min_tokens masking, and the sampler's rule
+// logprobs from the raw row, then repetition penalty, min_tokens masking, the grammar's mask and
+// the sampler's rule
 // (engine/sampler.h) at step = the token's index in the output, so a sequence recomputed after
 // preemption draws exactly what it drew before.
 #include <cstdint>
@@ -17,6 +18,9 @@ struct TokenChoiceInput {
   int64_t output_len = 0;
   uint64_t seed = 0;
   const std::vector<int64_t>* eos_token_ids = nullptr;
+  // Grammar mask (bit i: token i allowed), applied after the penalty and min_tokens and before the
+  // sampler's rule. Logprobs stay those of the unmasked row, as vLLM reports them.
+  const std::vector<uint64_t>* allowed = nullptr;
 };
 
 struct TokenChoice {
@@ -26,6 +30,9 @@ struct TokenChoice {
 
 // Throws Error on a NaN logit.
 TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params);
+
+// Sets the logits of tokens outside `mask` (bit i: token i) to -inf; false when none is allowed.
+bool apply_token_mask(float* row, int64_t vocab, const std::vector<uint64_t>& mask);
 
 // HF/vLLM repetition penalty: a positive logit of a seen token is divided by `penalty`, a
 // negative one multiplied, so the token always becomes less likely for penalty > 1.

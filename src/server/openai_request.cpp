@@ -140,8 +140,33 @@ void check_unsupported(const json& body) {
   for (const char* pen : {"presence_penalty", "frequency_penalty"})
     if (get_number(body, pen, 0.0) != 0.0) bad(pen, cat("'", pen, "' is not supported; use repetition_penalty"));
   if (const json* t = field(body, "tools"); t && !t->empty()) bad("tools", "tools are not supported");
-  if (const json* rf = field(body, "response_format"); rf && rf->value("type", "text") != "text")
-    bad("response_format", "only the text response format is supported");
+}
+
+// OpenAI's shapes: {"type": "text"}, {"type": "json_object"} (any object), and
+// {"type": "json_schema", "json_schema": {"name", "schema", "strict"?, "description"?}}.
+std::shared_ptr<const grammar::Grammar> response_format(const json& body) {
+  const json* rf = field(body, "response_format");
+  if (!rf) return nullptr;
+  const char* P = "response_format";
+  if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string())
+    bad(P, "'response_format' must be an object with a string 'type'");
+  const std::string type = (*rf)["type"].get<std::string>();
+  if (type == "text") return nullptr;
+  if (type == "json_object") return grammar::cached_schema(json{{"type", "object"}});
+  if (type != "json_schema")
+    bad(P, cat("unknown response_format type '", type, "'; expected text, json_object or json_schema"));
+  const json* js = field(*rf, "json_schema");
+  if (!js || !js->is_object()) bad(P, "response_format json_schema needs a 'json_schema' object");
+  if (const json* n = field(*js, "name"); n && !n->is_string()) bad(P, "response_format json_schema 'name' must be a string");
+  if (const json* st = field(*js, "strict"); st && !st->is_boolean())
+    bad(P, "response_format json_schema 'strict' must be a boolean");
+  const json* schema = field(*js, "schema");
+  if (!schema) bad(P, "response_format json_schema needs a 'schema'");
+  try {
+    return grammar::cached_schema(*schema);
+  } catch (const grammar::SchemaError& e) {
+    bad(P, cat("invalid response_format json_schema: ", e.what()));
+  }
 }
 
 }  // namespace
@@ -207,6 +232,9 @@ ApiRequest parse_request(Endpoint endpoint, const json& body, const ParseContext
     r.include_usage = get_bool(*so, "include_usage", false);
   }
   r.return_token_ids = get_bool(body, "return_token_ids", false);
+  p.grammar = response_format(body);
+  if (p.grammar && !ctx.tokenizer)
+    bad("response_format", "response_format needs a tokenizer and this model directory has none");
 
   size_t longest = 0;
   for (const auto& ids : r.prompts) longest = std::max(longest, ids.size());

@@ -270,6 +270,9 @@ class TokenIdServer(unittest.TestCase):
         with self.assertRaises(openai.NotFoundError) as e:
             self.complete(model="other")
         self.assertEqual(e.exception.status_code, 404)
+        with self.assertRaises(openai.BadRequestError) as e:  # no tokenizer: no token bytes to constrain
+            self.complete(extra_body={"response_format": {"type": "json_object"}})
+        self.assertIn("response_format", str(e.exception))
         st, body, _ = http("POST", url, {"model": "tiny", "prompt": [1] * 20000}, auth)
         self.assertEqual(st, 413)
         st, body, _ = http("GET", self.srv.url + "/v1/nothing", None, auth)
@@ -417,6 +420,67 @@ class TextServer(unittest.TestCase):
                 got, finish = r.choices[0].text, r.choices[0].finish_reason
             self.assertEqual(got, expected, f"stop={stop!r} stream={stream}")
             self.assertEqual(finish, "stop")
+
+    # Small enough to close within the context at one byte per token, escapes included.
+    SCHEMA = {"type": "object", "additionalProperties": False, "required": ["answer", "n"],
+              "properties": {"answer": {"type": "string", "maxLength": 5},
+                             "n": {"type": "integer", "minimum": 0, "maximum": 9},
+                             "level": {"enum": ["low", "high"]}}}
+
+    def check_schema(self, text):
+        v = json.loads(text)
+        self.assertEqual(set(v) - {"answer", "n", "level"}, set(), text)
+        self.assertIsInstance(v["answer"], str)
+        self.assertLessEqual(len(v["answer"]), 5)
+        self.assertIsInstance(v["n"], int)
+        self.assertTrue(0 <= v["n"] <= 9, text)
+        self.assertIn(v.get("level", "low"), ["low", "high"])
+
+    def test_response_format_json_schema(self):
+        rf = {"type": "json_schema", "json_schema": {"name": "reply", "schema": self.SCHEMA, "strict": True}}
+        for seed in range(4):
+            r = self.c.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "hi"}], n=4,
+                                               temperature=1.0, seed=seed, max_tokens=90, response_format=rf)
+            for ch in r.choices:
+                self.assertEqual(ch.finish_reason, "stop", ch.message.content)
+                self.check_schema(ch.message.content)
+        text, finish = "", None
+        for chunk in self.c.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "hi"}],
+                                                    temperature=1.0, seed=7, max_tokens=90, response_format=rf,
+                                                    stream=True):
+            text += chunk.choices[0].delta.content or ""
+            finish = chunk.choices[0].finish_reason or finish
+        self.assertEqual(finish, "stop")
+        self.check_schema(text)
+        r = self.c.completions.create(model="tiny", prompt="x", temperature=1.0, seed=3, max_tokens=90,
+                                      extra_body={"response_format": rf})
+        self.assertEqual(r.choices[0].finish_reason, "stop")
+        self.check_schema(r.choices[0].text)
+
+    def test_response_format_json_object(self):
+        r = self.c.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "hi"}], n=4,
+                                           temperature=1.0, seed=1, max_tokens=60,
+                                           response_format={"type": "json_object"})
+        for ch in r.choices:
+            # A random model rarely closes a free object in 60 tokens; whatever it wrote is JSON so far.
+            self.assertTrue(ch.message.content.startswith("{"), ch.message.content)
+            if ch.finish_reason == "stop":
+                self.assertIsInstance(json.loads(ch.message.content), dict)
+
+    def test_response_format_errors(self):
+        def refused(rf, needle):
+            with self.assertRaises(openai.BadRequestError) as e:
+                self.c.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "hi"}],
+                                               max_tokens=5, response_format=rf)
+            self.assertEqual(e.exception.status_code, 400)
+            self.assertIn(needle, str(e.exception))
+            self.assertEqual(e.exception.body.get("param"), "response_format")
+        refused({"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "pattern": "a"}}},
+                "'pattern' is not supported")
+        refused({"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": {
+            "a": {"type": "strng"}}}}}, "unknown type 'strng'")
+        refused({"type": "json_schema", "json_schema": {"name": "x"}}, "needs a 'schema'")
+        refused({"type": "yaml"}, "unknown response_format type")
 
     def test_chat_logprobs(self):
         r = self.chat(logprobs=True, top_logprobs=3, max_tokens=5)

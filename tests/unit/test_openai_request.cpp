@@ -98,3 +98,39 @@ TEST(OpenAIRequest, ErrorBodyHasOpenAIShape) {
 
 }  // namespace
 }  // namespace sunbae::server
+
+namespace sunbae::server {
+namespace {
+
+TEST(OpenAIRequest, ResponseFormatShapesAndErrors) {
+  using P = std::pair<int, std::string>;
+  const json p = {1, 2};
+  const json schema = {{"type", "object"}, {"properties", {{"a", {{"type", "integer"}}}}}};
+  // Parsed (and refused only for want of a tokenizer, after the schema itself was accepted).
+  auto rf_error = [&](const json& rf) {
+    try {
+      parse_request(Endpoint::Completions, {{"prompt", p}, {"response_format", rf}}, no_tokenizer());
+    } catch (const ApiError& e) {
+      return std::make_pair(P(e.status, e.param), std::string(e.what()));
+    }
+    return std::make_pair(P(0, ""), std::string());
+  };
+  EXPECT_EQ(rf_error({{"type", "text"}}).first, P(0, ""));
+  EXPECT_NE(rf_error({{"type", "json_object"}}).second.find("needs a tokenizer"), std::string::npos);
+  EXPECT_NE(rf_error({{"type", "json_schema"}, {"json_schema", {{"name", "x"}, {"schema", schema}, {"strict", true}}}})
+                .second.find("needs a tokenizer"),
+            std::string::npos);
+  const auto bad_schema = rf_error({{"type", "json_schema"}, {"json_schema", {{"schema", {{"type", "string"}, {"format", "date"}}}}}});
+  EXPECT_EQ(bad_schema.first, P(400, "response_format"));
+  EXPECT_NE(bad_schema.second.find("'format' is not supported"), std::string::npos);
+  EXPECT_EQ(rf_error({{"type", "xml"}}).first, P(400, "response_format"));
+  EXPECT_EQ(rf_error("json").first, P(400, "response_format"));
+  EXPECT_EQ(rf_error({{"type", "json_schema"}}).first, P(400, "response_format"));
+  EXPECT_EQ(rf_error({{"type", "json_schema"}, {"json_schema", {{"name", 3}, {"schema", schema}}}}).first,
+            P(400, "response_format"));
+  EXPECT_EQ(rf_error({{"type", "json_schema"}, {"json_schema", {{"strict", "yes"}, {"schema", schema}}}}).first,
+            P(400, "response_format"));
+}
+
+}  // namespace
+}  // namespace sunbae::server
