@@ -8,51 +8,13 @@ namespace sunbae::cuda::bench {
 namespace {
 using namespace gemv_detail;
 
-// v0: the kernel before this rewrite (one warp per row, 8 warps per block, 4 loads in flight,
-// x re-read for every weight chunk), kept to measure the change against on the same card.
-template <int M>
-__global__ void __launch_bounds__(256)
-    v0_kernel(const float* __restrict__ x, const uint16_t* __restrict__ w, const float* __restrict__ bias,
-              int64_t N, int64_t K, float* __restrict__ y, bool accumulate) {
-  const int lane = threadIdx.x & 31;
-  const int64_t n = int64_t(blockIdx.x) * 8 + (threadIdx.x >> 5);
-  if (n >= N) return;
-  const uint4* wrow = reinterpret_cast<const uint4*>(w + n * K);
-  const int64_t chunks = K / 8;
-  float acc[M];
-#pragma unroll
-  for (int m = 0; m < M; ++m) acc[m] = 0.f;
-  auto chunk = [&](const uint4& v, int64_t k) {
-    float f[8];
-    widen8<true>(v, f);
-#pragma unroll
-    for (int m = 0; m < M; ++m)
-      acc[m] += dot8(f, __ldg(reinterpret_cast<const float4*>(x + m * K + k)),
-                     __ldg(reinterpret_cast<const float4*>(x + m * K + k + 4)));
-  };
-  int64_t c = lane;
-  for (; c + 32 * 3 < chunks; c += 32 * 4) {
-    uint4 v[4];
-#pragma unroll
-    for (int u = 0; u < 4; ++u) v[u] = __ldg(wrow + c + 32 * u);
-#pragma unroll
-    for (int u = 0; u < 4; ++u) chunk(v[u], (c + 32 * u) * 8);
-  }
-  for (; c < chunks; c += 32) chunk(__ldg(wrow + c), c * 8);
-#pragma unroll
-  for (int m = 0; m < M; ++m) {
-    float s = acc[m];
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
-    if (lane == 0) store(y, m * N + n, s + (bias ? bias[n] : 0.f), accumulate);
-  }
-}
-
 const uint16_t* wp(const GemvArgs& a) { return static_cast<const uint16_t*>(a.w); }
 
+// v0: the first decode GEMV (one warp per row, 8 warps per block, 4 loads in flight, x re-read
+// for every weight chunk), which the library keeps as row_kernel.
 template <int M>
 void v0(const GemvArgs& a, cudaStream_t s) {
-  v0_kernel<M><<<unsigned((a.N + 7) / 8), 256, 0, s>>>(a.x, wp(a), a.bias, a.N, a.K, a.y, a.accumulate);
+  row_kernel<M, true><<<unsigned((a.N + 7) / 8), 256, 0, s>>>(a.x, wp(a), a.bias, a.N, a.K, a.y, a.accumulate);
 }
 
 template <int M, int R, int U, int W = 4, bool PIPE = false>
