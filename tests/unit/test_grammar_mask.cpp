@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "unit/shared_tokenizers.h"
 #include "engine/token_choice.h"
 #include "grammar/json_schema.h"
 #include "grammar/token_mask.h"
@@ -19,18 +20,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::filesystem::path shared_tokenizers() {
-  return std::filesystem::path(SUNBAE_FIXTURES_DIR) / ".." / ".." / ".." / "shared" / "tokenizers";
-}
-
-#define REQUIRE_SHARED_TOKENIZERS()                                                              \
-  do {                                                                                           \
-    if (!std::filesystem::is_directory(shared_tokenizers())) {                                   \
-      const char* ci = std::getenv("CI");                                                        \
-      if (ci && std::string(ci) == "true") FAIL() << "missing " << shared_tokenizers().string(); \
-      GTEST_SKIP() << "no shared tokenizer files at " << shared_tokenizers().string();           \
-    }                                                                                            \
-  } while (0)
+using ::sunbae::test::shared_tokenizers;
 
 bool complete_utf8(const std::string& s) {
   size_t i = 0;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "unit/shared_tokenizers.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
@@ -19,19 +20,7 @@ using sunbae::tok::IncrementalDetokenizer;
 using sunbae::tok::Tokenizer;
 using Ids = std::vector<int32_t>;
 
-std::filesystem::path shared_tokenizers() {
-  return std::filesystem::path(SUNBAE_FIXTURES_DIR) / ".." / ".." / ".." / "shared" / "tokenizers";
-}
-
-// Absent files skip the test on a developer machine but fail it in CI, where they must be present.
-#define REQUIRE_SHARED_TOKENIZERS()                                                              \
-  do {                                                                                           \
-    if (!std::filesystem::is_directory(shared_tokenizers())) {                                   \
-      const char* ci = std::getenv("CI");                                                        \
-      if (ci && std::string(ci) == "true") FAIL() << "missing " << shared_tokenizers().string(); \
-      GTEST_SKIP() << "no shared tokenizer files at " << shared_tokenizers().string();           \
-    }                                                                                            \
-  } while (0)
+using ::sunbae::test::shared_tokenizers;
 
 // Loading the large files takes a while; each is loaded once for the whole test binary.
 const Tokenizer& tokenizer(const std::string& name) {

@@ -1,7 +1,5 @@
 // The decode GEMV's dispatch: the FMA kernel below kGemvTensorCoreMinRows rows, the tensor-core
 // kernel from there on; the configurations are the winners of bench/cuda/gemv_bench's sweep.
-#include <cstdlib>
-#include <string>
 #include <utility>
 
 #include "kernels/cuda/cuda_check.h"
@@ -17,7 +15,9 @@ using namespace gemv_detail;
 // The winners of bench/cuda/gemv_bench's sweep on an H200 (sum of µs over the 7B shapes):
 // FMA with 2 rows per warp at M = 1-2, 4 at M = 3 (x re-read from L1 less often per weight
 // byte); tensor cores with x split into hi + lo and 2 loads in flight at M = 4-8; at M = 9-16
-// x rounded once and 4 in flight (the split versions measured 12% slower there).
+// x rounded once and 4 in flight (the split versions measured 12% slower there). Inside the
+// model on an H100 the sweep's one-warp-a-row (v0) and double-buffered (v11, v12) variants moved
+// batch-1 decode by no more than run-to-run spread (docs/PERF.md, 2026-12-07).
 constexpr int fma_rows(int M) { return M <= 2 ? 2 : 4; }
 constexpr int kFmaUnroll = 4, kFmaWarps = 4;
 constexpr int kMmaWarps = 8;
@@ -25,64 +25,17 @@ constexpr int mma_unroll(int nt) { return nt == 1 ? 2 : 4; }
 constexpr bool mma_split(int nt) { return nt == 1; }
 static_assert(kGemvSplitXMaxRows == 8, "the split-x tensor-core instance is the one-n8-tile (M <= 8) one");
 
-// How the FMA kernel runs for 1-2 rows: single-buffered weight loads with 4 warps a block
-// ("plain4", the default, the sweep's winner on the H200 and measured in the model on the H100),
-// or double-buffered ("pipe4", "pipe8": the next round's loads in flight while one is consumed).
-// "rows8" keeps plain4 where something is fused and runs plain stores of one row (o_proj,
-// down_proj at batch 1) with row_kernel, one warp a row.
-// SUNBAE_GEMV_FMA picks one, for timing them against each other inside the model.
-struct FmaConfig {
-  bool pipe = false;
-  int warps = 4;
-  bool rows = false;
-};
-FmaConfig fma_config() {
-  static const FmaConfig c = [] {
-    FmaConfig f;
-    const char* e = std::getenv("SUNBAE_GEMV_FMA");
-    if (!e) return f;
-    const std::string v = e;
-    SUNBAE_CHECK(v == "plain4" || v == "pipe4" || v == "pipe8" || v == "rows8", "SUNBAE_GEMV_FMA=", v,
-                 ": expected plain4, pipe4, pipe8 or rows8");
-    f.pipe = v == "pipe4" || v == "pipe8";
-    f.rows = v == "rows8";
-    f.warps = v == "pipe8" ? 8 : 4;
-    return f;
-  }();
-  return c;
-}
-
-template <int M, bool BF16, int W, bool NORM, bool PIPE>
-void launch_fma_cfg(const GemvArgs& a, const FmaFused& f, cudaStream_t s) {
-  constexpr int R = fma_rows(M), U = kFmaUnroll;
-  const int64_t per_block = int64_t(W) * R;
-  const unsigned blocks = unsigned((a.N + per_block - 1) / per_block);
-  launch_pdl(fma_kernel<M, BF16, R, U, W, NORM, PIPE>, blocks, W * 32, 0, s, a.x, static_cast<const uint16_t*>(a.w),
-             a.bias, a.N, a.K, a.y, a.accumulate, f);
-}
-
 template <int M, bool BF16, bool NORM>
 void launch_fma_norm(const GemvArgs& a, const FmaFused& f, cudaStream_t s) {
-  const FmaConfig c = fma_config();
-  if constexpr (M > 2) {  // 4 rows a warp: double buffers would not fit the registers
-    launch_fma_cfg<M, BF16, kFmaWarps, NORM, false>(a, f, s);
-  } else {
-    if (!c.pipe)
-      launch_fma_cfg<M, BF16, 4, NORM, false>(a, f, s);
-    else if (c.warps == 8)
-      launch_fma_cfg<M, BF16, 8, NORM, true>(a, f, s);
-    else
-      launch_fma_cfg<M, BF16, 4, NORM, true>(a, f, s);
-  }
+  constexpr int R = fma_rows(M), U = kFmaUnroll;
+  const int64_t per_block = int64_t(kFmaWarps) * R;
+  const unsigned blocks = unsigned((a.N + per_block - 1) / per_block);
+  launch_pdl(fma_kernel<M, BF16, R, U, kFmaWarps, NORM>, blocks, kFmaWarps * 32, 0, s, a.x,
+             static_cast<const uint16_t*>(a.w), a.bias, a.N, a.K, a.y, a.accumulate, f);
 }
 
 template <int M, bool BF16>
 void launch_fma(const GemvArgs& a, cudaStream_t s) {
-  if (M == 1 && fma_config().rows && !a.norm_w && a.epilogue == GemvEpilogue::Store) {
-    launch_pdl(row_kernel<1, BF16>, unsigned((a.N + 7) / 8), 256, 0, s, a.x, static_cast<const uint16_t*>(a.w), a.bias,
-               a.N, a.K, a.y, a.accumulate);
-    return;
-  }
   FmaFused f;
   f.norm_w = a.norm_w;
   f.eps = a.norm_eps;
@@ -143,12 +96,7 @@ void gemv(const GemvArgs& a, cudaStream_t stream) {
 }
 
 const char* gemv_kernel_name(int M) {
-  if (M < kGemvTensorCoreMinRows) {
-    if (fma_rows(M) == 4) return "fma r4 u4 w4";
-    const FmaConfig c = fma_config();
-    if (c.rows && M == 1) return "row w8 u4 (plain stores), fma r2 u4 w4 (fused)";
-    return !c.pipe ? "fma r2 u4 w4" : c.warps == 8 ? "fma pipe r2 u4 w8" : "fma pipe r2 u4 w4";
-  }
+  if (M < kGemvTensorCoreMinRows) return fma_rows(M) == 2 ? "fma r2 u4 w4" : "fma r4 u4 w4";
   return M <= 8 ? "mma split w8 u2" : "mma w8 u4";
 }
 

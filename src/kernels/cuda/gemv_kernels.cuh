@@ -174,10 +174,10 @@ __global__ void __launch_bounds__(WARPS * 32)
     }
 }
 
-// One warp per output row, 8 rows a block, 4 loads in flight (the first decode GEMV's shape): for
-// M = 1 with a plain store, where twice the warps of fma_kernel's two rows each keep more of a
-// long-K matrix (down_proj) streaming at once. The main loop covers whole rounds of 4 x 32
-// chunks with no clamping; a tail loop takes the rest one chunk per lane.
+// One warp per output row, 8 rows a block, 4 loads in flight (the first decode GEMV's shape), kept
+// as the sweep's baseline (bench/cuda/gemv_variants.cu v0): alone it reads a long-K matrix
+// (down_proj) faster than fma_kernel, but not inside the model (docs/PERF.md). The main loop
+// covers whole rounds of 4 x 32 chunks with no clamping; a tail loop takes the rest.
 template <int M, bool BF16>
 __global__ void __launch_bounds__(256)
     row_kernel(const float* __restrict__ x, const uint16_t* __restrict__ w, const float* __restrict__ bias,
