@@ -13,7 +13,7 @@ BUILD_DIR=${BUILD_DIR:-build-gpu}
 RESULTS=${RESULTS:-$BUILD_DIR/results}
 SHAPES=${SHAPES:-mistral-7b llama-3-8b qwen2.5-7b llama-2-ko-7b}
 HF_SHAPES=${HF_SHAPES:-mistral-7b}
-if ! pkg-config --exists libpcre2-8 libutf8proc 2>/dev/null && [ -n "${DEPS_DEBS:-}" ]; then
+if ! pkg-config --exists libpcre2-8 libutf8proc cpp-httplib 2>/dev/null && [ -n "${DEPS_DEBS:-}" ]; then
   prefix=$(mktemp -d)
   for d in "$DEPS_DEBS"/*.deb; do dpkg -x "$d" "$prefix"; done
   lib=$prefix/usr/lib/x86_64-linux-gnu

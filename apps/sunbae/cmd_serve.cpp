@@ -9,7 +9,10 @@
 #include <thread>
 
 #include "commands.h"
+#include "bench/shapes.h"
+#include "bench/synthetic.h"
 #include "core/error.h"
+#include "io/files.h"
 #include "engine/engine.h"
 #include "engine/generate.h"
 #include "engine/model_runner.h"
@@ -45,7 +48,7 @@ void log(const std::string& msg) {
 
 Run add_serve(CLI::App& app) {
   struct Opts {
-    std::string dir, host = "127.0.0.1", name, api_key, origins, device = "cpu";
+    std::string dir, shape, config, dtype = "bf16", host = "127.0.0.1", name, api_key, origins, device = "cpu";
     int port = 8000;
     int64_t max_num_seqs = 256, max_batch_tokens = 2048, max_queue = 1024, kv_cache_mb = 4096, kv_blocks = 0;
     int64_t max_body_bytes = 8 << 20;
@@ -55,7 +58,15 @@ Run add_serve(CLI::App& app) {
     int64_t step_delay_ms = 0;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--model", o->dir, "Hugging Face model directory")->required();
+  auto* model_opt = app.add_option("--model", o->dir, "Hugging Face model directory");
+  // Serving benchmarks at a real model's shape: random weights (made on the GPU with --device
+  // cuda), no tokenizer, so prompts are token ids.
+  auto* shape_opt = app.add_option("--shape", o->shape, "Random weights at a named model's shape (see sunbae bench)")
+                        ->excludes(model_opt);
+  app.add_option("--config", o->config, "Random weights at this config.json's shape")->excludes(model_opt)
+      ->excludes(shape_opt);
+  app.add_option("--dtype", o->dtype, "Weight dtype of random weights")->check(CLI::IsMember({"bf16", "f16", "f32"}))
+      ->capture_default_str();
   app.add_option("--host", o->host, "Address to listen on")->capture_default_str();
   app.add_option("--port", o->port, "Port to listen on (0: any free port, printed)")->capture_default_str()
       ->check(CLI::Range(0, 65535));
@@ -86,6 +97,12 @@ Run add_serve(CLI::App& app) {
                  "Sleep added to every engine step: lets tests catch requests in flight on tiny models")
       ->check(CLI::NonNegativeNumber)->group("Testing");
   return [o] {
+    SUNBAE_CHECK(!o->dir.empty() || !o->shape.empty() || !o->config.empty(),
+                 "serve needs --model DIR, or --shape NAME / --config FILE for random weights");
+    if (!o->shape.empty()) {
+      const bench::NamedShape& s = bench::find_shape(o->shape);
+      SUNBAE_CHECK(s.supported, "--shape ", s.name, ": its architecture is not supported yet");
+    }
 #ifndef SUNBAE_HAVE_CUDA
     SUNBAE_CHECK(o->device == "cpu", "--device cuda: this build has no CUDA backend (configure with -DSUNBAE_CUDA=ON)");
 #endif
@@ -108,14 +125,27 @@ Run add_serve(CLI::App& app) {
     server::HttpServer http(so);
     http.bind();
     http.start();
-    log("listening on http://" + o->host + ":" + std::to_string(http.port()) + " (loading " + o->dir + ")");
+    log("listening on http://" + o->host + ":" + std::to_string(http.port()) + " (loading " +
+        (o->dir.empty() ? "random weights at " + o->shape + o->config : o->dir) + ")");
 
     std::atomic<bool> loaded{false};
     std::string load_error;
     std::shared_ptr<engine::Engine> engine;
     std::thread loader([&] {
       try {
-        auto model = model::Model::load(o->dir);
+        std::unique_ptr<model::Model> model;
+        bool synthetic_on_gpu = false;
+        if (!o->dir.empty()) {
+          model = model::Model::load(o->dir);
+        } else {
+          io::ModelConfig c = o->shape.empty() ? io::parse_model_config(io::read_text_file(o->config), "", o->config)
+                                               : io::parse_model_config(bench::find_shape(o->shape).config_json,
+                                                                        "", o->shape);
+          const DType dt = o->dtype == "bf16" ? DType::BF16 : o->dtype == "f16" ? DType::F16 : DType::F32;
+          // On the GPU the values are made there: the host tensors stay unfilled placeholders.
+          synthetic_on_gpu = o->device == "cuda";
+          model = model::Model::from_parts(c, std::make_unique<bench::SyntheticWeights>(c, dt, 1234, !synthetic_on_gpu));
+        }
         const int64_t context = engine::context_length(model->config());
         std::unique_ptr<engine::ModelRunner> runner;
 #ifdef SUNBAE_HAVE_CUDA
@@ -126,6 +156,7 @@ Run add_serve(CLI::App& app) {
           co.max_context = context;
           co.kv_blocks = o->kv_blocks;
           co.gpu_memory_mb = o->gpu_memory_mb;
+          if (synthetic_on_gpu) co.synthetic_seed = 1234;
           runner = std::make_unique<engine::CudaModelRunner>(std::move(model), co);
         }
 #endif
@@ -141,7 +172,7 @@ Run add_serve(CLI::App& app) {
         const std::string device = runner->device();
         std::shared_ptr<const tok::Tokenizer> tokenizer;
         std::shared_ptr<const tmpl::ChatTemplate> chat;
-        if (has_tokenizer(o->dir)) {
+        if (!o->dir.empty() && has_tokenizer(o->dir)) {
           tokenizer = tok::Tokenizer::load(o->dir);
           chat = std::make_shared<const tmpl::ChatTemplate>(tmpl::ChatTemplate::compile(
               tokenizer->chat_template().empty() ? tmpl::koalpaca_template() : tokenizer->chat_template()));
@@ -156,8 +187,11 @@ Run add_serve(CLI::App& app) {
         eo.step_delay = std::chrono::milliseconds(o->step_delay_ms);
         engine = std::make_shared<engine::Engine>(std::move(runner), tokenizer, eo);
         server::ServingModel sm;
-        sm.name = o->name.empty() ? std::filesystem::path(o->dir).lexically_normal().filename().string() : o->name;
-        if (sm.name.empty()) sm.name = std::filesystem::path(o->dir).parent_path().filename().string();
+        const std::string src = !o->dir.empty()     ? o->dir
+                                : !o->shape.empty() ? o->shape
+                                                    : std::filesystem::path(o->config).parent_path().string();
+        sm.name = o->name.empty() ? std::filesystem::path(src).lexically_normal().filename().string() : o->name;
+        if (sm.name.empty()) sm.name = std::filesystem::path(src).parent_path().filename().string();
         sm.engine = engine;
         sm.tokenizer = tokenizer;
         sm.chat_template = chat;
@@ -176,7 +210,7 @@ Run add_serve(CLI::App& app) {
     loader.join();
     if (!load_error.empty()) {
       http.stop();
-      fail("cannot load ", o->dir, ": ", load_error);
+      fail("cannot load ", o->dir.empty() ? (o->shape.empty() ? o->config : o->shape) : o->dir, ": ", load_error);
     }
     log(std::string("got ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": draining (up to " +
         std::to_string(o->shutdown_timeout) + " s)");

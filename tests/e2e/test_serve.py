@@ -513,6 +513,51 @@ class StartupErrors(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
 
 
+class RandomWeights(unittest.TestCase):
+    """`serve --config/--shape`: random weights at a model's shape, for serving benchmarks."""
+
+    def test_serves_token_id_prompts_at_a_configs_shape(self):
+        port = free_port()
+        log = tempfile.TemporaryFile()
+        proc = subprocess.Popen([BINARY, "serve", "--config", os.path.join(FIXTURES, "mistral", "config.json"),
+                                 "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                self.assertIsNone(proc.poll(), "server exited early")
+                try:
+                    if http("GET", url + "/health")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            st, raw, _ = http("GET", url + "/v1/models")
+            self.assertEqual(st, 200)
+            self.assertEqual(json.loads(raw)["data"][0]["id"], "mistral")
+            st, raw, _ = http("POST", url + "/v1/completions",
+                              {"model": "mistral", "prompt": [5, 6, 7], "max_tokens": 4, "ignore_eos": True,
+                               "return_token_ids": True})
+            self.assertEqual(st, 200, raw)
+            body = json.loads(raw)
+            self.assertEqual(len(body["choices"][0]["token_ids"]), 4)
+            self.assertEqual(body["usage"]["completion_tokens"], 4)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+    def test_no_model_source_is_a_clear_error(self):
+        r = subprocess.run([BINARY, "serve", "--port", str(free_port())], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--shape", r.stderr)
+
+    def test_model_and_shape_exclude_each_other(self):
+        r = subprocess.run([BINARY, "serve", "--model", os.path.join(FIXTURES, "llama"), "--shape", "mistral-7b"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("excludes", r.stderr)
+
+
 class Loading(unittest.TestCase):
     def test_503_while_loading_then_200(self):
         """tokenizer.json is a FIFO: loading blocks reading it until the test writes it, so the
