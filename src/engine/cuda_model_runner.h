@@ -21,11 +21,22 @@ class CudaModelRunner : public ModelRunner {
   int64_t num_kv_blocks() const override { return gpu_->kv_layout().num_blocks; }
   model::Logits forward(const model::Batch& batch) override { return gpu_->forward(batch); }
   std::string device() const override { return "cuda"; }
+  // Drawing on the GPU keeps a step's logits (rows x vocab floats) on the device and takes the
+  // per-row sampling off the engine thread. Off only to time the two against each other.
+  bool samples_on_device() const override { return device_sampling_; }
+  std::vector<int32_t> forward_sample(const model::Batch& batch, const std::vector<DeviceDraw>& draws) override {
+    std::vector<cuda::SampleRow> rows(draws.size());
+    for (size_t i = 0; i < draws.size(); ++i)
+      rows[i] = {draws[i].temperature, draws[i].top_k, draws[i].top_p, draws[i].min_p, draws[i].seed, draws[i].step};
+    return gpu_->forward_sample(batch, rows);
+  }
+  void set_device_sampling(bool on) { device_sampling_ = on; }
   const model::CudaModel& gpu() const { return *gpu_; }
 
  private:
   std::unique_ptr<model::Model> host_;  // CudaModel keeps a reference to it
   std::unique_ptr<model::CudaModel> gpu_;
+  bool device_sampling_ = true;
 };
 
 }  // namespace sunbae::engine

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <climits>
 #include <random>
 #include <set>
 
@@ -345,10 +346,32 @@ void Engine::step() {
     if (s->num_computed + ss.num_tokens == int64_t(s->tokens.size())) step.logit_rows = {int32_t(ss.num_tokens - 1)};
     batch.seqs.push_back(std::move(step));
   }
+  // Rows whose choice needs nothing but the sampler's rule may be drawn on the device; one row
+  // that needs the host (grammar mask, logprobs, penalty, min_tokens masking) takes the whole
+  // step there.
+  bool on_device = runner_->samples_on_device();
+  std::vector<DeviceDraw> draws;
+  for (const ScheduledSeq& ss : out.scheduled) {
+    const Sequence* s = ss.seq;
+    if (!on_device || s->num_computed + ss.num_tokens != int64_t(s->tokens.size())) continue;
+    const RequestParams& p = s->request->req.params;
+    if (s->grammar || p.logprobs >= 0 || p.repetition_penalty != 1.0 || s->output_len() < p.min_tokens) {
+      on_device = false;
+      break;
+    }
+    const SamplingParams& sp = p.sampling;
+    draws.push_back({float(sp.temperature), int32_t(std::min<int64_t>(sp.top_k, INT32_MAX)), float(sp.top_p),
+                     float(sp.min_p), s->seed, uint64_t(s->output_len())});
+  }
+  on_device = on_device && !draws.empty();
   model::Logits logits;
+  std::vector<int32_t> drawn;
   if (options_.step_delay.count() > 0) std::this_thread::sleep_for(options_.step_delay);
   try {
-    logits = runner_->forward(batch);
+    if (on_device)
+      drawn = runner_->forward_sample(batch, draws);
+    else
+      logits = runner_->forward(batch);
   } catch (const std::exception& e) {
     for (const ScheduledSeq& ss : out.scheduled)
       if (ss.seq->status != Sequence::Status::Finished)
@@ -363,6 +386,14 @@ void Engine::step() {
     s->num_computed += ss.num_tokens;
     blocks_.commit(s->kv, s->tokens, s->num_computed);
     if (s->num_computed < int64_t(s->tokens.size())) continue;
+    if (on_device) {
+      const int32_t t = drawn[size_t(row++)];
+      if (t < 0)
+        finish_sequence(s, FinishReason::Abort, "sampling failed: a logit is NaN");
+      else
+        process_token(s, t, {}, now);
+      continue;
+    }
     const RequestParams& p = s->request->req.params;
     TokenChoiceInput in{logits.row(row++), logits.vocab, &s->tokens, s->output_len(), s->seed, &eos};
     try {

@@ -5,12 +5,22 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/model_config.h"
 #include "model/batch.h"
 #include "model/model.h"
 
 namespace sunbae::engine {
+
+// One logit row's draw on the device: select_token's rule (kernels/sampling_rule.h) with these
+// parameters, at the token's (seed, step).
+struct DeviceDraw {
+  float temperature = 0.f;
+  int32_t top_k = 0;
+  float top_p = 1.f, min_p = 0.f;
+  uint64_t seed = 0, step = 0;
+};
 
 class ModelRunner {
  public:
@@ -20,6 +30,11 @@ class ModelRunner {
   // Writes the batch's K/V into the runner's cache and returns the requested logits rows.
   virtual model::Logits forward(const model::Batch& batch) = 0;
   virtual std::string device() const = 0;  // "cpu", "cuda"
+  // Whether forward_sample draws on the device, so the step's logits never cross to the host.
+  virtual bool samples_on_device() const { return false; }
+  // The step, then one token per logit row (draws[i] for row i, in batch order); -1 for a row
+  // holding a NaN.
+  virtual std::vector<int32_t> forward_sample(const model::Batch& batch, const std::vector<DeviceDraw>& draws);
 };
 
 // KV blocks that fit in `budget_bytes` of cache with the model's layout (at least one).

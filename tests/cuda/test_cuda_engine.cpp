@@ -116,5 +116,46 @@ TEST(CudaEngine, ConcurrentGreedyRequestsAgreeWithTheCpuBackend) {
   EXPECT_GT(e.stats().preemptions, 0) << "the cache was meant to be too small for all at once";
 }
 
+// Seeded sampling drawn on the GPU (forward_sample) picks the tokens the host draws from the same
+// step's logits: the same batches on the same weights give the same logits, and the GPU sampler
+// implements the host's rule exactly (test_sampling.cpp).
+TEST(CudaEngine, DeviceSamplingDrawsTheHostsTokens) {
+  const std::string dir = supported_fixture_dirs().front();
+  const Golden g = load_golden(dir);
+  model::CudaOptions co;
+  co.max_batch_tokens = 64;
+  co.max_seqs = 8;
+  co.max_context = 128;
+  co.kv_blocks = 64;
+  auto run = [&](bool device) {
+    auto runner = std::make_unique<engine::CudaModelRunner>(model::Model::load(dir), co);
+    runner->set_device_sampling(device);
+    engine::EngineOptions eo;
+    eo.scheduler.max_num_seqs = 8;
+    eo.scheduler.max_batch_tokens = 64;
+    Engine e(std::move(runner), nullptr, eo);
+    std::vector<std::shared_ptr<engine::RequestStream>> ss;
+    for (int i = 0; i < 8; ++i) {
+      engine::Request r;
+      r.prompt.assign(g.prompt.begin(), g.prompt.begin() + 3 + i);
+      r.params.max_tokens = 16;
+      r.params.ignore_eos = true;
+      r.params.sampling.temperature = 0.9;
+      r.params.sampling.top_p = 0.95;
+      r.params.sampling.top_k = i % 2 ? 0 : 40;
+      r.params.sampling.seed = uint64_t(7 + i);
+      ss.push_back(e.submit(std::move(r)));
+    }
+    std::vector<std::vector<int32_t>> out;
+    for (auto& s : ss) out.push_back(collect(*s).ids);
+    return out;
+  };
+  const auto host = run(false), device = run(true);
+  for (size_t i = 0; i < host.size(); ++i) {
+    EXPECT_EQ(device[i], host[i]) << "request " << i;
+    EXPECT_EQ(device[i].size(), 16u);
+  }
+}
+
 }  // namespace
 }  // namespace sunbae::test
