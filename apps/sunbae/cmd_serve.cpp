@@ -52,6 +52,7 @@ Run add_serve(CLI::App& app) {
     int port = 8000;
     int64_t max_num_seqs = 256, max_batch_tokens = 2048, max_queue = 1024, kv_cache_mb = 4096, kv_blocks = 0;
     int64_t max_body_bytes = 8 << 20;
+    int64_t max_model_len = 0;
     int http_threads = 512;
     double shutdown_timeout = 30.0, gpu_memory_mb = 0;
     bool no_prefix_cache = false;
@@ -82,6 +83,9 @@ Run add_serve(CLI::App& app) {
   app.add_option("--gpu-memory", o->gpu_memory_mb, "CUDA: MB of GPU memory to use in all; 0: 90% of free")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--kv-blocks", o->kv_blocks, "KV cache size in 16-token blocks (overrides --kv-cache-mb)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-model-len", o->max_model_len,
+                 "Longest prompt + output served (default: the model's context); shorter saves memory")
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-prefix-caching", o->no_prefix_cache, "Do not reuse the KV of shared prompt prefixes");
   app.add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on /v1 routes")
@@ -146,7 +150,10 @@ Run add_serve(CLI::App& app) {
           synthetic_on_gpu = o->device == "cuda";
           model = model::Model::from_parts(c, std::make_unique<bench::SyntheticWeights>(c, dt, 1234, !synthetic_on_gpu));
         }
-        const int64_t context = engine::context_length(model->config());
+        const int64_t model_context = engine::context_length(model->config());
+        SUNBAE_CHECK(o->max_model_len <= model_context, "--max-model-len ", o->max_model_len,
+                     " exceeds the model's context of ", model_context, " tokens");
+        const int64_t context = o->max_model_len > 0 ? o->max_model_len : model_context;
         std::unique_ptr<engine::ModelRunner> runner;
 #ifdef SUNBAE_HAVE_CUDA
         if (o->device == "cuda") {
@@ -184,6 +191,7 @@ Run add_serve(CLI::App& app) {
         eo.scheduler.max_batch_tokens = o->max_batch_tokens;
         eo.max_queue = o->max_queue;
         eo.prefix_caching = !o->no_prefix_cache;
+        eo.max_model_len = context;
         eo.step_delay = std::chrono::milliseconds(o->step_delay_ms);
         engine = std::make_shared<engine::Engine>(std::move(runner), tokenizer, eo);
         server::ServingModel sm;

@@ -4,7 +4,7 @@
 # OUTPUT_LEN, end-of-sequence ignored), one JSON per concurrency and a summary table.
 #   BUILD_DIR (build-gpu), RESULTS (BUILD_DIR/results), SHAPE (mistral-7b), CONCURRENCY ("1 16 64 256"),
 #   INPUT_LEN (512), OUTPUT_LEN (256), MAX_NUM_SEQS (256), MAX_BATCH_TOKENS (8192), GPU_MEMORY (0: 90% free),
-#   ROUNDS (requests per concurrency = max(8, ROUNDS * concurrency); 3), EXTRA_SERVE_ARGS
+#   MAX_MODEL_LEN (4096), ROUNDS (requests per concurrency = max(8, ROUNDS * concurrency); 3), EXTRA_SERVE_ARGS
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${BUILD_DIR:-build-gpu}
@@ -14,7 +14,7 @@ ROUNDS=${ROUNDS:-3}
 mkdir -p "$RESULTS"
 port=$((20000 + RANDOM % 20000))
 "$BUILD_DIR/sunbae" serve --device cuda --shape "$SHAPE" --port "$port" --max-num-seqs "${MAX_NUM_SEQS:-256}" \
-  --max-batch-tokens "${MAX_BATCH_TOKENS:-8192}" --gpu-memory "${GPU_MEMORY:-0}" ${EXTRA_SERVE_ARGS:-} \
+  --max-batch-tokens "${MAX_BATCH_TOKENS:-8192}" --gpu-memory "${GPU_MEMORY:-0}" --max-model-len "${MAX_MODEL_LEN:-4096}" ${EXTRA_SERVE_ARGS:-} \
   >"$RESULTS/serve-$SHAPE.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

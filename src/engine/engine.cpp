@@ -59,7 +59,9 @@ Engine::Engine(std::unique_ptr<ModelRunner> runner, std::shared_ptr<const tok::T
     : runner_(std::move(runner)),
       tokenizer_(std::move(tokenizer)),
       options_(options),
-      context_(sunbae::engine::context_length(runner_->config())),
+      context_(options.max_model_len > 0
+                   ? std::min(options.max_model_len, sunbae::engine::context_length(runner_->config()))
+                   : sunbae::engine::context_length(runner_->config())),
       // Dynamic NTK rope: a block's K depends on the sequence length when it was computed, so
       // a cached block is not what another sequence would compute.
       blocks_(runner_->num_kv_blocks(),

@@ -27,6 +27,9 @@ struct EngineOptions {
   SchedulerConfig scheduler;
   int64_t max_queue = 1024;  // requests queued and not yet admitted before submit refuses
   bool prefix_caching = true;
+  // Longest prompt + output served; 0: the model's own context (max_position_embeddings). Smaller
+  // keeps per-sequence block tables (and the GPU's step metadata) short.
+  int64_t max_model_len = 0;
   // Added to every step: makes a tiny test model as slow as a real one, so tests can catch a
   // request in flight (disconnects, drains). Zero in production.
   std::chrono::milliseconds step_delay{0};

@@ -520,7 +520,8 @@ class RandomWeights(unittest.TestCase):
         port = free_port()
         log = tempfile.TemporaryFile()
         proc = subprocess.Popen([BINARY, "serve", "--config", os.path.join(FIXTURES, "mistral", "config.json"),
-                                 "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
+                                 "--host", "127.0.0.1", "--port", str(port), "--max-model-len", "32"],
+                                stdout=log, stderr=log)
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.time() + 60
@@ -535,6 +536,11 @@ class RandomWeights(unittest.TestCase):
             st, raw, _ = http("GET", url + "/v1/models")
             self.assertEqual(st, 200)
             self.assertEqual(json.loads(raw)["data"][0]["id"], "mistral")
+            self.assertEqual(json.loads(raw)["data"][0]["max_model_len"], 32)
+            st, raw, _ = http("POST", url + "/v1/completions",
+                              {"model": "mistral", "prompt": list(range(1, 28)), "max_tokens": 8})
+            self.assertEqual(st, 400, raw)
+            self.assertIn("32", json.loads(raw)["error"]["message"])
             st, raw, _ = http("POST", url + "/v1/completions",
                               {"model": "mistral", "prompt": [5, 6, 7], "max_tokens": 4, "ignore_eos": True,
                                "return_token_ids": True})
@@ -550,6 +556,13 @@ class RandomWeights(unittest.TestCase):
         r = subprocess.run([BINARY, "serve", "--port", str(free_port())], capture_output=True, text=True, timeout=60)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--shape", r.stderr)
+
+    def test_max_model_len_over_the_models_context_is_refused(self):
+        r = subprocess.run([BINARY, "serve", "--config", os.path.join(FIXTURES, "mistral", "config.json"),
+                            "--port", str(free_port()), "--max-model-len", "100000"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("exceeds the model's context", r.stderr)
 
     def test_model_and_shape_exclude_each_other(self):
         r = subprocess.run([BINARY, "serve", "--model", os.path.join(FIXTURES, "llama"), "--shape", "mistral-7b"],
