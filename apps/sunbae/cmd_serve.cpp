@@ -55,7 +55,7 @@ Run add_serve(CLI::App& app) {
     int64_t max_model_len = 0;
     int http_threads = 512;
     double shutdown_timeout = 30.0, gpu_memory_mb = 0;
-    bool no_prefix_cache = false;
+    bool no_prefix_cache = false, host_sampling = false;
     int64_t step_delay_ms = 0;
   };
   auto o = std::make_shared<Opts>();
@@ -97,6 +97,9 @@ Run add_serve(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(4, 4096));
   app.add_option("--max-body-bytes", o->max_body_bytes, "Larger request bodies get 413")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_flag("--host-sampling", o->host_sampling,
+               "CUDA: copy every step's logits to the host and draw there (to time device sampling against)")
+      ->group("Testing");
   app.add_option("--step-delay-ms", o->step_delay_ms,
                  "Sleep added to every engine step: lets tests catch requests in flight on tiny models")
       ->check(CLI::NonNegativeNumber)->group("Testing");
@@ -164,7 +167,9 @@ Run add_serve(CLI::App& app) {
           co.kv_blocks = o->kv_blocks;
           co.gpu_memory_mb = o->gpu_memory_mb;
           if (synthetic_on_gpu) co.synthetic_seed = 1234;
-          runner = std::make_unique<engine::CudaModelRunner>(std::move(model), co);
+          auto cuda_runner = std::make_unique<engine::CudaModelRunner>(std::move(model), co);
+          cuda_runner->set_device_sampling(!o->host_sampling);
+          runner = std::move(cuda_runner);
         }
 #endif
         if (!runner) {
