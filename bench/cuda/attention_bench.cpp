@@ -125,14 +125,12 @@ int main(int argc, char** argv) {
         DeviceBuffer dtab = upload(make_tables(B, ctx, MB, rng), "tables");
         DeviceBuffer dout(size_t(B * kHeads * kD) * 4, "out");
         DeviceBuffer ws(size_t(std::max<int64_t>(1, decode_workspace_floats(B, kHeads, kD, MB))) * 4, "workspace");
-        DeviceBuffer ctr(size_t(decode_counter_ints(B, kHeads)) * 4, "split counters");
-        SUNBAE_CUDA_CHECK(cudaMemset(ctr.get(), 0, ctr.size()));
         AttnBatch a;
         a.q = dq.get<float>(), a.k_pool = kp.get<uint16_t>(), a.v_pool = vp.get<uint16_t>();
         a.row_pos = dpos.get<int32_t>(), a.row_seq = dseq.get<int32_t>();
         a.max_blocks = MB, a.rows = B, a.n_seqs = B, a.max_seq_rows = 1;
         a.heads = kHeads, a.kv_heads = kKvHeads, a.head_dim = kD, a.scale = 1.f / std::sqrt(float(kD));
-        a.out = dout.get<float>(), a.workspace = ws.get<float>(), a.counters = ctr.get<int32_t>();
+        a.out = dout.get<float>(), a.workspace = ws.get<float>();
         const float ms = per_call_ms(s, [&](int l) {
           AttnBatch b = a;
           b.tables = dtab.get<int32_t>() + int64_t(l) * B * MB;

@@ -99,7 +99,7 @@ struct Fixture {
 
   size_t out_len() const { return size_t(rows * heads * c.head_dim); }
 
-  AttnBatch batch(float* out, float* ws, int32_t* counters = nullptr) const {
+  AttnBatch batch(float* out, float* ws) const {
     AttnBatch a;
     a.q = dq.get<float>();
     a.k_pool = dk.get<uint16_t>();
@@ -120,7 +120,6 @@ struct Fixture {
     a.window = c.window;
     a.out = out;
     a.workspace = ws;
-    a.counters = counters;
     return a;
   }
 
@@ -149,18 +148,9 @@ struct Fixture {
     return poisoned(size_t(std::max<int64_t>(1, decode_workspace_floats(rows, heads, c.head_dim, mb))) * 4);
   }
 
-  // Zeroed, as the kernel requires before its first call; it must leave them zero.
-  DeviceBuffer counters() const {
-    DeviceBuffer d(size_t(decode_counter_ints(rows, heads)) * 4, "split counters");
-    SUNBAE_CUDA_CHECK(cudaMemset(d.get(), 0, d.size()));
-    return d;
-  }
-
   std::vector<float> decode() const {
-    DeviceBuffer out = poisoned(out_len() * 4), ws = workspace(), ctr = counters();
-    decode_attention(batch(out.get<float>(), ws.get<float>(), ctr.get<int32_t>()), nullptr);
-    for (int32_t v : down<int32_t>(ctr, size_t(decode_counter_ints(rows, heads))))
-      EXPECT_EQ(v, 0) << "a split counter was left non-zero";
+    DeviceBuffer out = poisoned(out_len() * 4), ws = workspace();
+    decode_attention(batch(out.get<float>(), ws.get<float>()), nullptr);
     return down<float>(out, out_len());
   }
 
@@ -304,8 +294,8 @@ TEST(CudaAttention, DecodeGraphReplaysWhileContextsGrow) {
   Case c;
   c.head_dim = 128, c.group = 4, c.seqs = decode_rows({70, 2100, 4100});
   const Fixture s(c);
-  DeviceBuffer out = poisoned(s.out_len() * 4), ws = s.workspace(), ctr = s.counters();
-  const AttnBatch a = s.batch(out.get<float>(), ws.get<float>(), ctr.get<int32_t>());
+  DeviceBuffer out = poisoned(s.out_len() * 4), ws = s.workspace();
+  const AttnBatch a = s.batch(out.get<float>(), ws.get<float>());
   cudaStream_t st = nullptr;
   SUNBAE_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
   cudaGraph_t graph = nullptr;
@@ -331,8 +321,6 @@ TEST(CudaAttention, DecodeGraphReplaysWhileContextsGrow) {
     const std::vector<float> direct = down<float>(out, s.out_len());
     EXPECT_EQ(replayed, direct) << "position " << pos.back();  // the same kernels on the same inputs
     EXPECT_LT(worst_err(replayed, s.reference(&step), c.head_dim), kF32Tol) << "position " << pos.back();
-    for (int32_t v : down<int32_t>(ctr, size_t(decode_counter_ints(s.rows, s.heads))))
-      ASSERT_EQ(v, 0) << "a split counter was left non-zero (position " << pos.back() << ")";
   }
   SUNBAE_CUDA_CHECK(cudaGraphExecDestroy(exec));
   SUNBAE_CUDA_CHECK(cudaGraphDestroy(graph));
@@ -349,10 +337,7 @@ TEST(CudaAttention, RejectsShapesItIsNotBuiltFor) {
   EXPECT_THROW(prefill_attention(a, nullptr), Error);
   a.head_dim = 64, a.kv_heads = 3;
   EXPECT_THROW(decode_attention(a, nullptr), Error);
-  a.kv_heads = 2, a.max_blocks = 64;  // 8 splits need a workspace and counters
-  EXPECT_THROW(decode_attention(a, nullptr), Error);
-  DeviceBuffer ws(size_t(decode_workspace_floats(1, 4, 64, 64)) * 4, "workspace");
-  a.workspace = ws.get<float>();
+  a.kv_heads = 2, a.max_blocks = 64;  // 8 splits need a workspace
   EXPECT_THROW(decode_attention(a, nullptr), Error);
 }
 

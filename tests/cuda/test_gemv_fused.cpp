@@ -101,27 +101,6 @@ TEST(CudaGemvFused, RmsNormPrologueWithStoreAndAccumulate) {
       }
 }
 
-// The L2 prefetch only moves bytes into the cache: results are bit-identical with it on, for
-// budgets from less than a line per row to more than whole rows (odd N, K not a multiple of 64).
-TEST(CudaGemvFused, L2PrefetchChangesNothing) {
-  for (int M = 1; M <= kGemvFusedMaxRows; ++M)
-    for (const auto& [N, K] : std::vector<std::pair<int64_t, int64_t>>{{37, 72}, {1001, 4096}, {130, 14344}}) {
-      const Problem p = make(M, N, K, true, 3.f);
-      const Device d(p);
-      DeviceBuffer y0 = poisoned(size_t(M * N) * 4);
-      gemv(args(p, d, true, y0.get<float>()), nullptr);
-      const std::vector<float> plain = down<float>(y0, size_t(M * N));
-      for (int64_t budget : {int64_t(1000), N * 128 * 3, N * K * 4}) {
-        DeviceBuffer y = poisoned(size_t(M * N) * 4);
-        GemvArgs a = args(p, d, true, y.get<float>());
-        a.l2_prefetch_bytes = budget;
-        gemv(a, nullptr);
-        SUNBAE_CUDA_CHECK(cudaDeviceSynchronize());
-        EXPECT_EQ(down<float>(y, size_t(M * N)), plain) << "M=" << M << " N=" << N << " K=" << K << " budget=" << budget;
-      }
-    }
-}
-
 TEST(CudaGemvFused, SiluOfInterleavedGateUpPairs) {
   for (bool bf16 : {true, false})
     for (int M = 1; M <= kGemvFusedMaxRows; ++M) {

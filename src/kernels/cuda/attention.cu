@@ -66,53 +66,6 @@ struct DecodeParams {
   float* ml_ws = nullptr;   // [rows, heads, splits, 2] (max in log2 units, sum of exp2)
 };
 
-// The split that finishes last for its (row, kv head, head chunk) merges all splits' partials:
-// one kernel a layer instead of a split kernel and a merge kernel, so the launch and ramp of a
-// second, latency-bound kernel leave the step. Every split counts itself in once (empty ones
-// too); the counter is reset by the merging block, so it reads zero again for the next launch
-// or graph replay. Partials are published with a fence before the count and read from L2
-// (__ldcg) after it, as in the CUDA programming guide's last-block reduction.
-template <int GM>
-__device__ void finish_split(const DecodeParams& p, int r, int h0, int nh) {
-  __shared__ int last_s;
-  __shared__ float w_s[GM][kMaxSplits];
-  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  __threadfence();
-  __syncthreads();
-  if (tid == 0) {
-    int* ctr = p.a.counters + int64_t(r) * gridDim.y + blockIdx.y;
-    last_s = atomicAdd(ctr, 1) == p.splits - 1;
-    if (last_s) *ctr = 0;
-  }
-  __syncthreads();
-  if (!last_s) return;
-  __threadfence();
-  const int64_t H = p.a.heads;
-  const int hd = int(p.a.head_dim);
-  for (int h = warp; h < nh; h += kThreads / 32) {
-    const int64_t rh = int64_t(r) * H + h0 + h;
-    float m = -INFINITY, l = 0.f;
-    if (lane < p.splits) {
-      m = __ldcg(p.ml_ws + (rh * p.splits + lane) * 2);
-      l = __ldcg(p.ml_ws + (rh * p.splits + lane) * 2 + 1);
-    }
-    if (!(l > 0.f)) m = -INFINITY;
-    const float M = warp_max(m);
-    const float w = l > 0.f ? exp2f(m - M) : 0.f;
-    const float den = warp_sum(w * l);
-    w_s[h][lane] = w / den;
-  }
-  __syncthreads();
-  for (int e = tid; e < nh * hd; e += kThreads) {
-    const int h = e / hd, d = e % hd;
-    const int64_t rh = int64_t(r) * H + h0 + h;
-    float v = 0.f;
-    for (int s = 0; s < p.splits; ++s)
-      if (w_s[h][s] != 0.f) v = fmaf(w_s[h][s], __ldcg(p.acc_ws + (rh * p.splits + s) * hd + d), v);
-    p.a.out[rh * hd + d] = v;
-  }
-}
-
 template <int D, int GM>
 __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeParams p) {
   pdl_wait();
@@ -146,7 +99,6 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeParams p) 
       ml[0] = -INFINITY;
       ml[1] = 0.f;
     }
-    finish_split<GM>(p, r, h0, nh);
     return;
   }
 
@@ -300,7 +252,37 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(DecodeParams p) 
     ml[0] = ml_s[tid][0];
     ml[1] = ml_s[tid][1];
   }
-  if (!direct) finish_split<GM>(p, r, h0, nh);
+}
+
+// One block per (row, head): weights exp2(m_s - M) over the non-empty splits.
+__global__ void __launch_bounds__(kThreads) decode_merge_kernel(const float* acc_ws, const float* ml_ws, int splits,
+                                                                int hd, float* out) {
+  pdl_wait();
+  pdl_trigger();
+  __shared__ float w_s[kMaxSplits];
+  __shared__ float inv_s;
+  const int64_t rh = blockIdx.x;
+  if (threadIdx.x < 32) {
+    const int s = threadIdx.x;
+    float m = -INFINITY, l = 0.f;
+    if (s < splits) {
+      m = ml_ws[(rh * splits + s) * 2];
+      l = ml_ws[(rh * splits + s) * 2 + 1];
+    }
+    if (!(l > 0.f)) m = -INFINITY;
+    const float M = warp_max(m);
+    const float w = l > 0.f ? exp2f(m - M) : 0.f;
+    const float den = warp_sum(w * l);
+    if (s < kMaxSplits) w_s[s] = w;
+    if (s == 0) inv_s = 1.f / den;
+  }
+  __syncthreads();
+  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+    float v = 0.f;
+    for (int s = 0; s < splits; ++s)
+      if (w_s[s] != 0.f) v = fmaf(w_s[s], acc_ws[(rh * splits + s) * hd + d], v);
+    out[rh * hd + d] = v * inv_s;
+  }
 }
 
 template <int D, int GM>
@@ -550,8 +532,6 @@ bool attention_supports_head_dim(int64_t head_dim) {
   return head_dim == 64 || head_dim == 128 || head_dim == 256 || (head_dim > 0 && head_dim <= 32 && head_dim % 8 == 0);
 }
 
-int64_t decode_counter_ints(int64_t rows, int64_t heads) { return rows * heads; }
-
 int64_t decode_workspace_floats(int64_t rows, int64_t heads, int64_t head_dim, int64_t max_blocks) {
   const int splits = decode_splits(max_blocks);
   return splits == 1 ? 0 : rows * heads * splits * (head_dim + 2);
@@ -565,8 +545,7 @@ void decode_attention(const AttnBatch& a, cudaStream_t s) {
   p.splits = decode_splits(a.max_blocks);
   p.group = int(a.heads / a.kv_heads);
   if (p.splits > 1) {
-    SUNBAE_CHECK(a.workspace != nullptr && a.counters != nullptr, "decode_attention: no workspace or counters for ",
-                 p.splits, " splits");
+    SUNBAE_CHECK(a.workspace != nullptr, "decode_attention: no workspace for ", p.splits, " splits");
     p.acc_ws = a.workspace;
     p.ml_ws = a.workspace + a.rows * a.heads * p.splits * a.head_dim;
   }
@@ -575,6 +554,10 @@ void decode_attention(const AttnBatch& a, cudaStream_t s) {
     case 128: launch_decode_d<128>(p, s); break;
     case 256: launch_decode_d<256>(p, s); break;
     default: launch_decode_d<32>(p, s); break;
+  }
+  if (p.splits > 1) {
+    launch_pdl(decode_merge_kernel, unsigned(a.rows * a.heads), kThreads, 0, s, p.acc_ws, p.ml_ws, p.splits,
+               int(a.head_dim), a.out);
   }
 }
 

@@ -2,7 +2,7 @@
 // Attention over the paged bf16 KV cache, for a varlen batch (rows = new tokens of all sequences,
 // sequence by sequence). Two kernels behind one metadata struct:
 //  - decode_attention: any batch, one (row, head) pair per block group, positions split across
-//    blocks (split-K) and merged by the split that finishes last, in the same kernel; its launch shape depends only on (rows, heads, kv capacity), so
+//    blocks (split-K) and merged; its launch shape depends only on (rows, heads, kv capacity), so
 //    a step can be captured in a CUDA graph and replayed while sequences grow.
 //  - prefill_attention: flash attention on tensor cores for rows that come in runs (prompts and
 //    prefill chunks); its launch shape depends on max_seq_rows, known on the host.
@@ -32,17 +32,12 @@ struct AttnBatch {
   int64_t window = 0;
   float* out = nullptr;              // [rows, heads, head_dim] f32
   float* workspace = nullptr;        // decode split-K partials: decode_workspace_floats() floats
-  int32_t* counters = nullptr;       // decode split-K: decode_counter_ints() ints, zero before the
-                                     // first call; every call leaves them zero again
 };
 
 // Head dims the kernels are built for (the seed models': 64, 128, 256; the tiny fixtures' too).
 bool attention_supports_head_dim(int64_t head_dim);
 // Floats of workspace decode_attention needs for this shape.
 int64_t decode_workspace_floats(int64_t rows, int64_t heads, int64_t head_dim, int64_t max_blocks);
-// Ints of AttnBatch::counters decode_attention needs (the splits of a row's heads count in there,
-// and the last one merges them).
-int64_t decode_counter_ints(int64_t rows, int64_t heads);
 void decode_attention(const AttnBatch& a, cudaStream_t s);
 void prefill_attention(const AttnBatch& a, cudaStream_t s);
 

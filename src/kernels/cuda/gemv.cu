@@ -1,6 +1,5 @@
 // The decode GEMV's dispatch: the FMA kernel below kGemvTensorCoreMinRows rows, the tensor-core
 // kernel from there on; the configurations are the winners of bench/cuda/gemv_bench's sweep.
-#include <algorithm>
 #include <utility>
 
 #include "kernels/cuda/cuda_check.h"
@@ -38,11 +37,6 @@ void launch_fma_norm(const GemvArgs& a, const FmaFused& f, cudaStream_t s) {
 template <int M, bool BF16>
 void launch_fma(const GemvArgs& a, cudaStream_t s) {
   FmaFused f;
-  if (a.l2_prefetch_bytes > 0 && pdl_enabled()) {
-    // Equal shares per row, whole 128-byte lines, never past the row.
-    const int64_t per_row = std::min<int64_t>(a.l2_prefetch_bytes / a.N / 128 * 128, a.K * 2 / 16 * 16);
-    f.prefetch_row_bytes = uint32_t(std::min<int64_t>(per_row, int64_t(1) << 20));
-  }
   f.norm_w = a.norm_w;
   f.eps = a.norm_eps;
   f.epilogue = a.epilogue;

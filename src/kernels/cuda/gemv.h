@@ -53,10 +53,6 @@ struct GemvArgs {
   float norm_eps = 0.f;
   GemvEpilogue epilogue = GemvEpilogue::Store;
   RopeStoreArgs rope;             // RopeQkv's outputs (qkv and M unused)
-  // sm_90, FMA path: about this many bytes of W, the start of every row in equal shares, are
-  // prefetched into L2 before the kernel waits on the previous one (programmatic dependent
-  // launch), so DRAM streams this matrix while the previous kernel's tail leaves it idle.
-  int64_t l2_prefetch_bytes = 0;
 };
 void gemv(const GemvArgs& a, cudaStream_t stream);
 // What gemv() runs for M rows, for bench tables and logs ("fma r2 u4", "mma split w8 u4", ...).

@@ -40,7 +40,6 @@ __device__ __forceinline__ void store(float* __restrict__ y, int64_t i, float s,
 
 // What the FMA kernel fuses around the product (gemv.h): passed by value, read in the epilogue.
 struct FmaFused {
-  uint32_t prefetch_row_bytes = 0;  // multiple of 16: L2 prefetch of each row's start (sm_90)
   const float* norm_w = nullptr;
   float eps = 0.f;
   GemvEpilogue epilogue = GemvEpilogue::Store;
@@ -77,14 +76,6 @@ __global__ void __launch_bounds__(WARPS * 32)
   // after, so every round issues all R * U loads unconditionally: a conditional load would make
   // the compiler wait for each before the next.
   const int64_t last = chunks - 1;
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  // One bulk prefetch instruction per row: the copy engine pulls the bytes into L2 while this
-  // warp waits for the previous kernel; its first loads below then hit L2.
-  if (fused.prefetch_row_bytes > 0 && lane < R && n0 + lane < N)
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(w + (n0 + lane) * K),
-                 "r"(fused.prefetch_row_bytes)
-                 : "memory");
-#endif
   uint4 v[R][U];
   auto load_round = [&](int64_t c0) {
 #pragma unroll

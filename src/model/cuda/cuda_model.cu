@@ -28,17 +28,14 @@ cuda::GemvArgs CudaModel::Impl::gemv_args(const GpuLinear& l, const float* in, i
   a.K = l.in;
   a.y = y;
   a.accumulate = accumulate;
-  a.l2_prefetch_bytes = l2_prefetch;
   return a;
 }
 
 void CudaModel::Impl::linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y,
-                             bool accumulate, int64_t l2_prefetch_bytes) {
-  if (M <= gemv_rows) {
-    cuda::GemvArgs a = gemv_args(l, in, M, y, accumulate);
-    a.l2_prefetch_bytes = l2_prefetch_bytes;
-    cuda::gemv(a, stream);
-  } else
+                             bool accumulate) {
+  if (M <= gemv_rows)
+    cuda::gemv(gemv_args(l, in, M, y, accumulate), stream);
+  else
     gemm->run(in_half, l.weight(), wt, l.bias_ptr(), M, l.out, l.in, y, accumulate, stream);
 }
 
@@ -213,7 +210,7 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
       cuda::gemv(g, stream);
     } else {
       cuda::rmsnorm(xr, L.attn_norm.get<float>(), eps, T, H, normed, norm_out, stream);
-      linear(L.qkv, h.get<float>(), hb.get(), T, qkv.get<float>(), false, l2_prefetch);
+      linear(L.qkv, h.get<float>(), hb.get(), T, qkv.get<float>(), false);
       cuda::rope_store_qkv(r, stream);
     }
 
@@ -237,13 +234,12 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
     a.window = L.window;
     a.out = att.get<float>();
     a.workspace = attn_ws.get<float>();
-    a.counters = attn_counters.get<int32_t>();
     if (decode_only)
       cuda::decode_attention(a, stream);
     else
       cuda::prefill_attention(a, stream);
     if (!small) cuda::to_half(att.get<float>(), T * Hq * D, hb.get(), half, stream);
-    linear(L.o, att.get<float>(), hb.get(), T, xr, true, l2_prefetch_o);  // residual add in the epilogue
+    linear(L.o, att.get<float>(), hb.get(), T, xr, true);  // residual add in the epilogue
 
     if (fused) {
       cuda::GemvArgs g = gemv_args(L.gate_up, xr, T, act_.get<float>(), false);
@@ -253,11 +249,11 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
       cuda::gemv(g, stream);
     } else {
       cuda::rmsnorm(xr, L.mlp_norm.get<float>(), eps, T, H, normed, norm_out, stream);
-      linear(L.gate_up, h.get<float>(), hb.get(), T, gate_up.get<float>(), false, l2_prefetch);
+      linear(L.gate_up, h.get<float>(), hb.get(), T, gate_up.get<float>(), false);
       cuda::silu_mul_fused(gate_up.get<float>(), T, F, small ? act_.get() : hb.get(),
                            small ? cuda::OutType::F32 : half, stream);
     }
-    linear(L.down, act_.get<float>(), hb.get(), T, xr, true, l2_prefetch);
+    linear(L.down, act_.get<float>(), hb.get(), T, xr, true);
   }
   if (P == 0) return;
   cuda::gather_rows(xr, picks.get<int32_t>(), P, H, picked.get<float>(), stream);
@@ -270,7 +266,7 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
     const bool small_p = P <= gemv_rows;
     cuda::rmsnorm(picked.get<float>(), final_norm.get<float>(), eps, P, H, small_p ? h.get() : hb.get(),
                   small_p ? cuda::OutType::F32 : half, stream);
-    linear(lm_head, h.get<float>(), hb.get(), P, logits.get<float>(), false, l2_prefetch);
+    linear(lm_head, h.get<float>(), hb.get(), P, logits.get<float>(), false);
   }
   if (sample)
     cuda::sample_rows(logits.get<float>(), P, c.vocab_size, sample_rows.get<cuda::SampleRow>(), tokens.get<int32_t>(),

@@ -39,8 +39,6 @@ struct GpuLayer {
 // 43% faster than the tensor-core GEMV (H100, 2026-12-07), at 8 the GEMV still reads 68-92% of
 // the copy bandwidth.
 constexpr int64_t kGemvRows = 8;
-// L2 prefetch budgets of the decode GEMVs (see Impl::l2_prefetch); 0 until timed on a card.
-constexpr int64_t kL2PrefetchBytes = 0, kL2PrefetchOBytes = 0;
 
 struct CudaModel::Impl {
   const Model* host = nullptr;
@@ -61,16 +59,12 @@ struct CudaModel::Impl {
   cuda::DeviceBuffer x, h, hb, qkv, q, att, gate_up, act_, picked, logits;
   // Step metadata.
   cuda::DeviceBuffer ids, pos, row_seq, slots, picks, seq_row0, seq_rows, tables, freqs, tokens, sample_rows;
-  cuda::DeviceBuffer attn_ws, attn_counters, sample_ws;
+  cuda::DeviceBuffer attn_ws, sample_ws;
 
   bool use_graphs = true;
   // Rows up to which steps take the GEMV (kGemvRows; SUNBAE_GEMV_ROWS sets 3..16, for timing the
   // tensor-core GEMV against cuBLASLt).
   int64_t gemv_rows = kGemvRows;
-  // Bytes of each GEMV's weights prefetched into L2 while the kernel before it drains
-  // (GemvArgs::l2_prefetch_bytes); o_proj follows latency-bound attention and may take more.
-  // SUNBAE_L2_PREFETCH_MB / SUNBAE_L2_PREFETCH_O_MB set them, for timing.
-  int64_t l2_prefetch = kL2PrefetchBytes, l2_prefetch_o = kL2PrefetchOBytes;
   std::map<std::tuple<int64_t, int64_t, bool>, cudaGraphExec_t> graphs;  // (rows, logit rows, sampled)
 
   ~Impl();
@@ -78,8 +72,7 @@ struct CudaModel::Impl {
   void allocate_buffers();   // cuda_weights.cu
   // y (=/+=) in · W^T + bias: the GEMV kernel for up to kGemvRows rows (f32 input),
   // cuBLASLt for more (half input).
-  void linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y, bool accumulate,
-              int64_t l2_prefetch_bytes);
+  void linear(const GpuLinear& l, const float* in, const void* in_half, int64_t M, float* y, bool accumulate);
   cuda::GemvArgs gemv_args(const GpuLinear& l, const float* in, int64_t M, float* y, bool accumulate) const;
   // Every launch of one step once its metadata is on the device (capturable into a graph).
   void run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max_seq_rows, bool decode_only, bool sample,

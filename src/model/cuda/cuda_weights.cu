@@ -211,13 +211,6 @@ std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOption
     SUNBAE_CHECK(m->gemv_rows >= cuda::kGemvFusedMaxRows && m->gemv_rows <= cuda::kGemvMaxRows, "SUNBAE_GEMV_ROWS=",
                  e, ": expected ", cuda::kGemvFusedMaxRows, "..", cuda::kGemvMaxRows);
   }
-  for (auto [name, field] : {std::pair{"SUNBAE_L2_PREFETCH_MB", &m->l2_prefetch},
-                             std::pair{"SUNBAE_L2_PREFETCH_O_MB", &m->l2_prefetch_o}})
-    if (const char* e = std::getenv(name)) {
-      const double mb = std::atof(e);
-      SUNBAE_CHECK(mb >= 0 && mb <= 1024, name, "=", e, ": expected MB in 0..1024");
-      *field = int64_t(mb * (1 << 20));
-    }
   m->opt = options;
   const DType half = options.weight_dtype.value_or(default_half(host));
   m->wt = half == DType::F16 ? cuda::WType::F16 : cuda::WType::BF16;
@@ -225,7 +218,6 @@ std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOption
   const int64_t ctx = options.max_context > 0 ? options.max_context : c.max_position_embeddings;
   const int64_t workspace = int64_t(cuda::Gemm::kWorkspaceBytes) +
       cuda::decode_workspace_floats(options.max_seqs, c.num_heads, c.head_dim, kv::blocks_for_tokens(ctx)) * 4 +
-      cuda::decode_counter_ints(options.max_seqs, c.num_heads) * 4 +
       int64_t(cuda::sample_workspace_bytes(P, c.vocab_size));
   m->report = plan_gpu_memory(c, options, half, double(free_bytes()) / (1 << 20), workspace);
 
@@ -238,9 +230,6 @@ std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOption
   m->attn_ws = DeviceBuffer(size_t(cuda::decode_workspace_floats(options.max_seqs, c.num_heads, c.head_dim,
                                                                  m->report.max_blocks_per_seq)) * 4,
                             "attention workspace");
-  m->attn_counters = DeviceBuffer(size_t(cuda::decode_counter_ints(options.max_seqs, c.num_heads)) * 4,
-                                  "attention split counters");
-  SUNBAE_CUDA_CHECK(cudaMemset(m->attn_counters.get(), 0, m->attn_counters.size()));
   m->sample_ws = DeviceBuffer(cuda::sample_workspace_bytes(P, c.vocab_size), "sampling workspace");
   const size_t free2 = free_bytes();
   // What the plan said against what the driver saw go (allocation granularity adds a little).
