@@ -53,6 +53,8 @@ Run add_serve(CLI::App& app) {
     double shutdown_timeout = 30.0, gpu_memory_mb = 0;
     bool no_prefix_cache = false;
     int64_t step_delay_ms = 0;
+    int grammar_workers = -1;
+    int64_t grammar_cache_mb = int64_t(grammar::MaskCache::kDefaultBytes >> 20);
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->dir, "Hugging Face model directory")->required();
@@ -82,6 +84,12 @@ Run add_serve(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(4, 4096));
   app.add_option("--max-body-bytes", o->max_body_bytes, "Larger request bodies get 413")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--grammar-workers", o->grammar_workers,
+                 "Threads computing response_format masks while the model runs (-1: half the cores, 1 to 8; "
+                 "0: on the engine thread, no overlap)")
+      ->capture_default_str()->check(CLI::Range(-1, 64));
+  app.add_option("--grammar-cache-mb", o->grammar_cache_mb, "Bound on the response_format masks kept, over all schemas")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--step-delay-ms", o->step_delay_ms,
                  "Sleep added to every engine step: lets tests catch requests in flight on tiny models")
       ->check(CLI::NonNegativeNumber)->group("Testing");
@@ -154,6 +162,8 @@ Run add_serve(CLI::App& app) {
         eo.max_queue = o->max_queue;
         eo.prefix_caching = !o->no_prefix_cache;
         eo.step_delay = std::chrono::milliseconds(o->step_delay_ms);
+        eo.grammar_workers = o->grammar_workers;
+        eo.grammar_cache_bytes = size_t(o->grammar_cache_mb) << 20;
         engine = std::make_shared<engine::Engine>(std::move(runner), tokenizer, eo);
         server::ServingModel sm;
         sm.name = o->name.empty() ? std::filesystem::path(o->dir).lexically_normal().filename().string() : o->name;
