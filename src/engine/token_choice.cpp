@@ -50,14 +50,20 @@ bool copy_masked(const float* src, float* dst, int64_t vocab, const std::vector<
   bool any = false;
   for (int64_t w = 0; w * 64 < vocab; ++w) {
     const uint64_t bits = size_t(w) < mask.size() ? mask[size_t(w)] : 0;
-    const int64_t begin = w * 64, end = std::min<int64_t>(vocab, begin + 64);
+    const int64_t begin = w * 64, n = std::min<int64_t>(vocab - begin, 64);
+    float* d = dst + begin;
+    const float* s = src + begin;
     any = any || bits != 0;
+    // Plain loops, not std::copy/fill: a call per 64 floats cost more than the copy itself.
     if (bits == 0) {
-      std::fill(dst + begin, dst + end, ninf);
-    } else if (bits == ~uint64_t(0)) {
-      std::copy(src + begin, src + end, dst + begin);
-    } else {
-      for (int64_t i = begin; i < end; ++i) dst[i] = (bits >> (i - begin)) & 1 ? src[i] : ninf;
+      for (int64_t k = 0; k < n; ++k) d[k] = ninf;
+      continue;
+    }
+    for (int64_t k = 0; k < n; ++k) d[k] = s[k];
+    // Then only the ruled-out ones: inside a string nearly every bit of a word is set.
+    for (uint64_t off = ~bits; off; off &= off - 1) {
+      const int k = std::countr_zero(off);
+      if (k < n) d[k] = ninf;
     }
   }
   return any;
