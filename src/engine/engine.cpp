@@ -384,7 +384,8 @@ void Engine::step() {
     try {
       std::shared_ptr<const grammar::TokenMask> mask;
       if (s->grammar) {
-        // Submitted when the previous token was sampled (or at admission), so usually done by now.
+        // Started when the step that sampled the previous token ended (or at admission), so a
+        // worker has usually finished it during this step's forward.
         const auto t0 = Clock::now();
         mask = s->next_mask ? mask_pool_->wait(*s->next_mask) : s->grammar->get(*s->gstate);
         mask_seconds += std::chrono::duration<double>(Clock::now() - t0).count();

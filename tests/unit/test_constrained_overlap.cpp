@@ -85,9 +85,13 @@ TEST(ConstrainedOverlap, Batch64WithMaskWorkersEqualsSerialTokenForToken) {
     std::vector<std::vector<Choice>> got;
     for (uint64_t seed : {11u, 12u}) got.push_back(run(*e, g, seed, 64));
     wait_idle(*e);
+    const EngineStats st = e->stats();
     if (c.blocks < 100) {
-      EXPECT_GT(e->stats().preemptions, 0) << "the small cache must preempt";
+      EXPECT_GT(st.preemptions, 0) << "the small cache must preempt";
     }
+    // Every sampled token of the 128 choices took a mask; the cache kept to its bound.
+    EXPECT_GE(st.grammar_masks, st.generation_tokens);
+    EXPECT_LE(st.grammar_cache_bytes, int64_t(c.cache));
     if (c.workers == 0) {
       ref = got;
       int stopped = 0;
