@@ -57,6 +57,8 @@ Run add_serve(CLI::App& app) {
     double shutdown_timeout = 30.0, gpu_memory_mb = 0;
     bool no_prefix_cache = false, host_sampling = false;
     int64_t step_delay_ms = 0;
+    int grammar_workers = -1;
+    int64_t grammar_cache_mb = int64_t(grammar::MaskCache::kDefaultBytes >> 20);
   };
   auto o = std::make_shared<Opts>();
   auto* model_opt = app.add_option("--model", o->dir, "Hugging Face model directory");
@@ -100,6 +102,12 @@ Run add_serve(CLI::App& app) {
   app.add_flag("--host-sampling", o->host_sampling,
                "CUDA: copy every step's logits to the host and draw there (to time device sampling against)")
       ->group("Testing");
+  app.add_option("--grammar-workers", o->grammar_workers,
+                 "Threads computing response_format masks while the model runs (-1: half the cores, 1 to 8; "
+                 "0: on the engine thread, no overlap)")
+      ->capture_default_str()->check(CLI::Range(-1, 64));
+  app.add_option("--grammar-cache-mb", o->grammar_cache_mb, "Bound on the response_format masks kept, over all schemas")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--step-delay-ms", o->step_delay_ms,
                  "Sleep added to every engine step: lets tests catch requests in flight on tiny models")
       ->check(CLI::NonNegativeNumber)->group("Testing");
@@ -198,6 +206,8 @@ Run add_serve(CLI::App& app) {
         eo.prefix_caching = !o->no_prefix_cache;
         eo.max_model_len = context;
         eo.step_delay = std::chrono::milliseconds(o->step_delay_ms);
+        eo.grammar_workers = o->grammar_workers;
+        eo.grammar_cache_bytes = size_t(o->grammar_cache_mb) << 20;
         engine = std::make_shared<engine::Engine>(std::move(runner), tokenizer, eo);
         server::ServingModel sm;
         const std::string src = !o->dir.empty()     ? o->dir

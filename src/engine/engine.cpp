@@ -174,6 +174,7 @@ void Engine::admit_pending() {
     fresh.swap(pending_);
   }
   static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::vector<std::shared_ptr<grammar::MaskJob>> jobs;
   for (auto& st : fresh) {
     const auto& p = st->req.params;
     st->open = p.n;
@@ -190,6 +191,8 @@ void Engine::admit_pending() {
       if (p.grammar) {
         s->grammar = masker(p.grammar);
         s->gstate = std::make_unique<grammar::MatchState>(s->grammar->matcher().initial());
+        s->next_mask = grammar::MaskPool::job(s->grammar, *s->gstate);
+        jobs.push_back(s->next_mask);
       }
       scheduler_.add(s.get());
       st->seqs.push_back(std::move(s));
@@ -197,17 +200,23 @@ void Engine::admit_pending() {
     const uint64_t id = st->id;
     requests_.emplace(id, std::move(st));
   }
+  if (mask_pool_) mask_pool_->start(jobs);
 }
 
 std::shared_ptr<grammar::GrammarMasker> Engine::masker(const std::shared_ptr<const grammar::Grammar>& g) {
-  if (!vocab_)
+  if (!vocab_) {
     vocab_ = std::make_shared<const grammar::TokenVocab>(
         grammar::TokenVocab::build(*tokenizer_, runner_->config().vocab_size, runner_->config().eos_token_ids));
+    mask_cache_ = std::make_shared<grammar::MaskCache>(options_.grammar_cache_bytes);
+    mask_pool_ = std::make_unique<grammar::MaskPool>(
+        options_.grammar_workers < 0 ? grammar::MaskPool::default_workers() : options_.grammar_workers);
+  }
   if (auto it = maskers_.find(g.get()); it != maskers_.end()) return it->second;
   // Kept while idle too, so a schema sent with every request keeps its cached masks; past 32
-  // schemas those no sequence uses go.
+  // schemas those no sequence uses go (their masks age out of the shared cache). A mask job holds
+  // its masker, so a masker dropped here lives until its last job is done.
   if (maskers_.size() >= 32) std::erase_if(maskers_, [](const auto& kv) { return kv.second.use_count() == 1; });
-  return maskers_[g.get()] = std::make_shared<grammar::GrammarMasker>(g, vocab_);
+  return maskers_[g.get()] = std::make_shared<grammar::GrammarMasker>(g, vocab_, mask_cache_);
 }
 
 void Engine::abort_cancelled() {
@@ -242,6 +251,10 @@ void Engine::finish_sequence(Sequence* s, FinishReason reason, const std::string
                              std::vector<TokenLogprob> lps) {
   RequestState& st = *s->request;
   scheduler_.remove(s);
+  if (s->next_mask) {
+    grammar::MaskPool::cancel(*s->next_mask);
+    s->next_mask.reset();
+  }
   s->finish = reason;
   if (s->detok && s->stop_reason.empty() && reason != FinishReason::Abort) s->text += s->detok->finish();
   if (error.empty()) {
@@ -382,6 +395,9 @@ void Engine::step() {
   }
   const auto now = Clock::now();
   int64_t row = 0;
+  double mask_seconds = 0;
+  int64_t masks = 0;
+  std::vector<std::shared_ptr<grammar::MaskJob>> jobs;
   const auto& eos = runner_->config().eos_token_ids;
   for (const ScheduledSeq& ss : out.scheduled) {
     Sequence* s = ss.seq;
@@ -399,14 +415,36 @@ void Engine::step() {
     const RequestParams& p = s->request->req.params;
     TokenChoiceInput in{logits.row(row++), logits.vocab, &s->tokens, s->output_len(), s->seed, &eos};
     try {
-      if (s->grammar) in.allowed = &s->grammar->mask(*s->gstate);
+      std::shared_ptr<const grammar::TokenMask> mask;
+      if (s->grammar) {
+        // Started when the step that sampled the previous token ended (or at admission), so a
+        // worker has usually finished it during this step's forward.
+        const auto t0 = Clock::now();
+        mask = s->next_mask ? mask_pool_->wait(*s->next_mask) : s->grammar->get(*s->gstate);
+        mask_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+        ++masks;
+        s->next_mask.reset();
+        in.allowed = mask.get();
+      }
       TokenChoice c = choose_token(in, p);
       if (s->grammar && !s->grammar->is_eos(c.token))
         SUNBAE_CHECK(s->grammar->advance(*s->gstate, c.token), "the grammar refused token ", c.token);
       process_token(s, c.token, std::move(c.logprob), now);
+      // The next mask: the workers start on it when this step's tokens are all sampled, and it
+      // overlaps the next forward.
+      if (s->grammar && s->status != Sequence::Status::Finished) {
+        s->next_mask = grammar::MaskPool::job(s->grammar, *s->gstate);
+        jobs.push_back(s->next_mask);
+      }
     } catch (const std::exception& e) {
       finish_sequence(s, FinishReason::Abort, cat("sampling failed: ", e.what()));
     }
+  }
+  if (mask_pool_) mask_pool_->start(jobs);
+  if (masks > 0) {
+    std::lock_guard<std::mutex> lk(mu_);
+    stats_.grammar_mask_seconds += mask_seconds;
+    stats_.grammar_masks += masks;
   }
 }
 
@@ -423,6 +461,7 @@ void Engine::update_gauges() {
   stats_.prefix_queries = blocks_.stats().queries;
   stats_.prefix_hits = blocks_.stats().hits;
   stats_.preemptions = scheduler_.num_preemptions();
+  stats_.grammar_cache_bytes = mask_cache_ ? int64_t(mask_cache_->bytes()) : 0;
 }
 
 }  // namespace sunbae::engine

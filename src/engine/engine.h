@@ -17,6 +17,7 @@
 #include "engine/model_runner.h"
 #include "engine/request.h"
 #include "engine/scheduler.h"
+#include "grammar/mask_pool.h"
 #include "grammar/token_mask.h"
 #include "kv/block_manager.h"
 #include "tokenizer/tokenizer.h"
@@ -33,6 +34,11 @@ struct EngineOptions {
   // Added to every step: makes a tiny test model as slow as a real one, so tests can catch a
   // request in flight (disconnects, drains). Zero in production.
   std::chrono::milliseconds step_delay{0};
+  // Constrained decoding: threads computing the next step's masks while the model runs (-1: half
+  // the cores, 1 to 8; 0: each mask computed on the engine thread when its token is sampled), and
+  // the byte bound on the masks cached over every schema.
+  int grammar_workers = -1;
+  size_t grammar_cache_bytes = grammar::MaskCache::kDefaultBytes;
 };
 
 struct Request {
@@ -131,8 +137,12 @@ class Engine {
 
   std::map<uint64_t, std::unique_ptr<RequestState>> requests_;  // loop thread only
   // Constrained decoding, loop thread only: the vocabulary's token bytes (built at the first
-  // grammar request) and one masker per schema, so a batch with one schema shares cached masks.
+  // grammar request), one masker per schema over one byte-bounded cache, so a batch with one
+  // schema shares cached masks, and the workers computing next-step masks during the forward
+  // (started with the first grammar request too).
   std::shared_ptr<const grammar::TokenVocab> vocab_;
+  std::shared_ptr<grammar::MaskCache> mask_cache_;
+  std::unique_ptr<grammar::MaskPool> mask_pool_;
   std::map<const grammar::Grammar*, std::shared_ptr<grammar::GrammarMasker>> maskers_;
   std::thread thread_;
 };

@@ -35,6 +35,12 @@ struct EngineStats {
   int64_t prompt_tokens = 0;      // counted once per request, at admission
   int64_t generation_tokens = 0;
   int64_t preemptions = 0;
+  // response_format: engine-thread time spent obtaining masks (waiting on the mask workers, or
+  // computing one no worker had started) -- the masks' share of the critical path -- and the
+  // masks' cache.
+  double grammar_mask_seconds = 0.0;
+  int64_t grammar_masks = 0;
+  int64_t grammar_cache_bytes = 0;
   std::map<std::string, int64_t> finished;  // by finish reason: stop, length, abort, error
   Histogram ttft{{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0}};
   Histogram itl{{0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0}};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/request.h"
+#include "grammar/mask_pool.h"
 #include "grammar/token_mask.h"
 #include "kv/block_manager.h"
 #include "tokenizer/tokenizer.h"
@@ -33,6 +34,8 @@ struct Sequence {
   // choice's output stands in the schema's automaton (kept across preemption, like the tokens).
   std::shared_ptr<grammar::GrammarMasker> grammar;
   std::unique_ptr<grammar::MatchState> gstate;
+  // The mask for the next token, computed from `gstate` while the model runs (grammar/mask_pool.h).
+  std::shared_ptr<grammar::MaskJob> next_mask;
 
   // Output text: what the detokenizer produced so far and how much of it was sent.
   std::unique_ptr<tok::IncrementalDetokenizer> detok;

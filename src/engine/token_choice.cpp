@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 
 #include "core/error.h"
@@ -44,6 +45,30 @@ bool apply_token_mask(float* row, int64_t vocab, const std::vector<uint64_t>& ma
   return any;
 }
 
+bool copy_masked(const float* src, float* dst, int64_t vocab, const std::vector<uint64_t>& mask) {
+  const float ninf = -std::numeric_limits<float>::infinity();
+  bool any = false;
+  for (int64_t w = 0; w * 64 < vocab; ++w) {
+    const uint64_t bits = size_t(w) < mask.size() ? mask[size_t(w)] : 0;
+    const int64_t begin = w * 64, n = std::min<int64_t>(vocab - begin, 64);
+    float* d = dst + begin;
+    const float* s = src + begin;
+    any = any || bits != 0;
+    // Plain loops, not std::copy/fill: a call per 64 floats cost more than the copy itself.
+    if (bits == 0) {
+      for (int64_t k = 0; k < n; ++k) d[k] = ninf;
+      continue;
+    }
+    for (int64_t k = 0; k < n; ++k) d[k] = s[k];
+    // Then only the ruled-out ones: inside a string nearly every bit of a word is set.
+    for (uint64_t off = ~bits; off; off &= off - 1) {
+      const int k = std::countr_zero(off);
+      if (k < n) d[k] = ninf;
+    }
+  }
+  return any;
+}
+
 namespace {
 TokenLogprob logprobs_of(const float* logits, int64_t vocab, int32_t chosen, int64_t k) {
   double m = -std::numeric_limits<double>::infinity();
@@ -71,8 +96,14 @@ TokenLogprob logprobs_of(const float* logits, int64_t vocab, int32_t chosen, int
 TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params) {
   for (int64_t i = 0; i < in.vocab; ++i)
     SUNBAE_CHECK(!std::isnan(in.logits[i]), "sampler: logit ", i, " is NaN");
-  std::vector<float> row(in.logits, in.logits + in.vocab);
-  apply_repetition_penalty(row.data(), in.vocab, *in.tokens, params.repetition_penalty);
+  // Masked first, in the copy: the penalty and min_tokens below leave a -inf logit at -inf, so
+  // this is the row the mask-last order gives. Left uninitialised: every element is written here.
+  std::unique_ptr<float[]> row(new float[size_t(in.vocab)]);
+  if (in.allowed)
+    SUNBAE_CHECK(copy_masked(in.logits, row.get(), in.vocab, *in.allowed), "sampler: the grammar allows no token");
+  else
+    std::copy(in.logits, in.logits + in.vocab, row.get());
+  apply_repetition_penalty(row.get(), in.vocab, *in.tokens, params.repetition_penalty);
   if (in.output_len < params.min_tokens) {
     const float ninf = -std::numeric_limits<float>::infinity();
     if (!params.ignore_eos && in.eos_token_ids)
@@ -81,9 +112,8 @@ TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params
     for (int32_t s : params.stop_token_ids)
       if (s >= 0 && s < in.vocab) row[size_t(s)] = ninf;
   }
-  if (in.allowed) SUNBAE_CHECK(apply_token_mask(row.data(), in.vocab, *in.allowed), "sampler: the grammar allows no token");
   TokenChoice c;
-  c.token = select_token(row.data(), in.vocab, params.sampling, in.seed, uint64_t(in.output_len));
+  c.token = select_token(row.get(), in.vocab, params.sampling, in.seed, uint64_t(in.output_len));
   if (params.logprobs >= 0) c.logprob = logprobs_of(in.logits, in.vocab, c.token, params.logprobs);
   return c;
 }

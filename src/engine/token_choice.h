@@ -33,6 +33,9 @@ TokenChoice choose_token(const TokenChoiceInput& in, const RequestParams& params
 
 // Sets the logits of tokens outside `mask` (bit i: token i) to -inf; false when none is allowed.
 bool apply_token_mask(float* row, int64_t vocab, const std::vector<uint64_t>& mask);
+// The same while copying `src` into `dst`: the sampler copies its row anyway, and a word the mask
+// rules out is then written, never read (outside strings that is nearly every word).
+bool copy_masked(const float* src, float* dst, int64_t vocab, const std::vector<uint64_t>& mask);
 
 // HF/vLLM repetition penalty: a positive logit of a seen token is divided by `penalty`, a
 // negative one multiplied, so the token always becomes less likely for penalty > 1.

@@ -70,6 +70,7 @@ void split_plain(TokenVocab& v) {
   for (const auto& [c, id] : plain) v.plain_upto[size_t(c)][size_t(id >> 6)] |= uint64_t(1) << (id & 63);
   for (size_t k = 1; k < v.plain_upto.size(); ++k)
     for (size_t w = 0; w < words; ++w) v.plain_upto[k][w] |= v.plain_upto[k - 1][w];
+  for (int32_t id : v.rest_ids) v.rest_max_len = std::max(v.rest_max_len, v.bytes[size_t(id)].size());
   v.rest_trie.resize(1);
   build_trie(v.bytes, v.rest_ids, v.rest_trie, 0, 0, v.rest_ids.size(), 0);
 }

@@ -33,6 +33,7 @@ struct TokenVocab {
   std::vector<std::vector<uint64_t>> plain_upto;
   std::vector<int32_t> rest_ids;  // sorted by bytes, as sorted_ids
   std::vector<TrieNode> rest_trie;
+  size_t rest_max_len = 0;  // the longest of the rest, in bytes (>= the code points it can add)
 
   // model_vocab >= tokenizer.vocab_size() (models pad); eos ids from the model's config.
   static TokenVocab build(const tok::Tokenizer& tokenizer, int64_t model_vocab, const std::vector<int64_t>& eos);

@@ -79,6 +79,12 @@ std::string prometheus_text(const engine::EngineStats& s, const std::string& mod
   w.counter("sunbae:prompt_tokens", "Prompt tokens of admitted requests.", double(s.prompt_tokens));
   w.counter("sunbae:generation_tokens", "Generated tokens.", double(s.generation_tokens));
   w.counter("sunbae:num_preemptions", "Sequences preempted for recompute when KV blocks ran out.", double(s.preemptions));
+  w.counter("sunbae:grammar_mask_seconds",
+            "Engine-thread time spent obtaining response_format masks (waiting on mask workers or computing).",
+            s.grammar_mask_seconds);
+  w.counter("sunbae:grammar_masks", "response_format masks applied.", double(s.grammar_masks));
+  w.gauge("sunbae:grammar_mask_cache_bytes", "Bytes held by the response_format mask cache.",
+          double(s.grammar_cache_bytes));
   w.head("sunbae:request_success", "counter", "Finished requests by finish reason.");
   for (const char* r : {"stop", "length", "abort", "error"}) {
     auto it = s.finished.find(r);
