@@ -16,6 +16,7 @@
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/prometheus.h"
+#include "server/web_ui.h"
 
 namespace sunbae::server {
 
@@ -256,6 +257,7 @@ void HttpServer::Impl::routes() {
   svr.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
     completions(req, res, Endpoint::Chat);
   });
+  add_web_ui(svr);
 }
 
 void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Response& res, Endpoint ep) {
