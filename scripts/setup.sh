@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev
-          libpcre2-dev libutf8proc-dev zlib1g-dev libcpp-httplib-dev python3 python3-pip python3-venv)
+          libpcre2-dev libutf8proc-dev zlib1g-dev libcpp-httplib-dev python3 python3-pip python3-venv
+          chromium chromium-driver)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,15 +23,18 @@ if ((${#missing[@]})); then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
-# The end-to-end server tests drive `sunbae serve` with the official openai client (PyPI), from a
-# venv made once here so that no test downloads anything. Pinned: the version the tests were
-# written against (a new major version may change the client's error classes).
+# The end-to-end server tests drive `sunbae serve` with the official openai client (PyPI), and the
+# web page's test drives headless Chromium with selenium (PyPI), from a venv made once here so that
+# no test downloads anything. Pinned: the versions the tests were written against (a new major
+# version may change the client's error classes; selenium 4.51+ needs a certifi newer than some
+# mirrors carry).
 VENV=.cache/venv
 OPENAI_VERSION=3.63.0
-if ! "$VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION')" 2>/dev/null; then
-  echo "==> making $VENV with openai==$OPENAI_VERSION"
+SELENIUM_VERSION=4.50.0
+if ! "$VENV/bin/python" -c "import openai, selenium, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION' or selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
+  echo "==> making $VENV with openai==$OPENAI_VERSION selenium==$SELENIUM_VERSION"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION"
+  "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION" "selenium==$SELENIUM_VERSION"
 fi
 ./scripts/fetch-default-model.sh
 

@@ -1,7 +1,9 @@
 """End-to-end tests of the web page that `sunbae serve` serves at /.
 
 StaticServing: the embedded files over plain HTTP (types, security headers, exact bytes, 404s), on
-the committed tiny fixture.
+the committed tiny fixture. Browser: the page in headless Chromium (Debian's chromium and
+chromium-driver, selenium from the venv) against the real server on the default model
+(SmolLM2-135M, CPU): pick a bank question, answer it, see the streamed feedback and its scores.
 
 Run through CTest:
     .cache/venv/bin/python tests/e2e/test_web.py BINARY FIXTURES_DIR DEFAULT_MODEL [TestClass]
@@ -10,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 import unittest
 
 import test_serve as ts
@@ -83,6 +86,94 @@ class StaticServing(unittest.TestCase):
     def test_page_is_open_while_the_api_wants_the_key(self):
         self.assertEqual(self.get("/")[0], 200)
         self.assertEqual(self.get("/v1/models")[0], 401)
+
+
+def chrome():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    # Root in a container: no sandbox; /dev/shm may be tiny.
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1200,2000"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # The driver named explicitly: selenium would otherwise try to download one.
+    return webdriver.Chrome(options=opts, service=Service("/usr/bin/chromedriver"))
+
+
+def wait_for(fn, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Browser(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        for f in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
+            if not os.path.exists(f):
+                raise RuntimeError(f"missing {f}: run scripts/setup.sh (it installs chromium and chromium-driver)")
+        if not os.path.exists(MODEL):
+            raise RuntimeError(f"missing the default model {MODEL}: run scripts/setup.sh")
+        cls.srv = ts.Server(MODEL, "--api-key", KEY, name="smollm2")
+        cls.d = chrome()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.quit()
+        assert cls.srv.stop() == 0, cls.srv.output()
+
+    def setUp(self):
+        self.d.get(self.srv.url + "/")
+        self.d.execute_script("sessionStorage.clear(); localStorage.clear();")
+        self.d.get(self.srv.url + "/")
+
+    def tearDown(self):
+        errors = [e for e in self.d.get_log("browser") if e["level"] == "SEVERE" and "/v1/" not in e["message"]]
+        self.assertEqual(errors, [])  # script errors; failed API calls are the tests' own business
+
+    def el(self, id_):
+        return self.d.find_element("id", id_)
+
+    def text(self, id_):
+        return self.el(id_).get_attribute("textContent")
+
+    def api(self, method, path, body=None):
+        return http(method, self.srv.url + path, body, {"Authorization": "Bearer " + KEY}, timeout=300)
+
+    def enter_key(self):
+        # The page asks for the key because /v1/models answered 401.
+        wait_for(lambda: self.el("auth").is_displayed(), 10, "the API key field")
+        self.el("api-key").send_keys(KEY + "\t")  # tab away: the change event stores it
+
+    def options(self, id_):
+        return [o.get_attribute("value") for o in self.el(id_).find_elements("tag name", "option")]
+
+    def select(self, id_, value):
+        from selenium.webdriver.support.ui import Select
+        Select(self.el(id_)).select_by_value(value)
+
+    def test_language_toggle_relabels_the_page(self):
+        self.assertEqual(self.el("submit").text, "피드백 받기")
+        self.el("lang-en").click()
+        self.assertEqual(self.el("submit").text, "Get feedback")
+        self.assertEqual(self.d.find_element("css selector", "html").get_attribute("lang"), "en")
+        self.assertEqual(self.options("category")[1:], ["os", "network", "database", "data-structures", "algorithms",
+                                                        "oop-design", "security", "web", "distributed-systems"])
+
+    def test_without_the_key_the_401_is_shown(self):
+        self.el("question").send_keys("What is a deadlock?")
+        self.el("answer").send_keys("Two threads each wait for a lock the other holds.")
+        self.el("submit").click()
+        wait_for(lambda: self.el("error").is_displayed(), 30, "the error box")
+        st, body, _ = http("POST", self.srv.url + "/v1/feedback", {"question": "q", "answer": "a"})
+        self.assertEqual(st, 401)
+        self.assertIn(json.loads(body)["error"]["message"], self.text("error"))
+        self.assertTrue(self.el("auth").is_displayed())
 
 
 if __name__ == "__main__":
