@@ -34,6 +34,7 @@ function applyLanguage() {
   const T = t(state.lang);
   document.documentElement.lang = state.lang;
   for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = T[e.dataset.i18n];
+  for (const e of document.querySelectorAll("[data-i18n-placeholder]")) e.placeholder = T[e.dataset.i18nPlaceholder];
   for (const b of document.querySelectorAll(".lang button")) b.setAttribute("aria-pressed", b.dataset.lang === state.lang);
   document.title = `Sunbae — ${T.tagline}`;
   fillSelect($("category"), [["", T.allCategories], ...CATEGORIES.map((c) => [c, T.categories[c]])]);
@@ -230,6 +231,9 @@ function init() {
     }
   });
   $("answer").addEventListener("input", updateCount);
+  $("answer").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !$("submit").disabled) submit();
+  });
   $("submit").addEventListener("click", submit);
   $("stop").addEventListener("click", () => state.controller?.abort());
   probeAuth().then(loadBank);
