@@ -27,10 +27,16 @@ fi
 # written against (a new major version may change the client's error classes).
 VENV=.cache/venv
 OPENAI_VERSION=3.63.0
+# jsonschema: the feedback e2e tests validate replies with it, independently of Sunbae's own mask.
+JSONSCHEMA_VERSION=4.26.0
 if ! "$VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION')" 2>/dev/null; then
   echo "==> making $VENV with openai==$OPENAI_VERSION"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION"
+fi
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
+  echo "==> adding jsonschema==$JSONSCHEMA_VERSION to $VENV"
+  "$VENV/bin/pip" install -q "jsonschema==$JSONSCHEMA_VERSION"
 fi
 ./scripts/fetch-default-model.sh
 
