@@ -23,18 +23,28 @@ if ((${#missing[@]})); then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
-# The end-to-end server tests drive `sunbae serve` with the official openai client (PyPI), and the
-# web page's test drives headless Chromium with selenium (PyPI), from a venv made once here so that
-# no test downloads anything. Pinned: the versions the tests were written against (a new major
-# version may change the client's error classes; selenium 4.51+ needs a certifi newer than some
-# mirrors carry).
+# The end-to-end server tests drive `sunbae serve` with the official openai client (PyPI), from a
+# venv made once here so that no test downloads anything. Pinned: the version the tests were
+# written against (a new major version may change the client's error classes).
 VENV=.cache/venv
 OPENAI_VERSION=3.63.0
-SELENIUM_VERSION=4.50.0
-if ! "$VENV/bin/python" -c "import openai, selenium, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION' or selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
-  echo "==> making $VENV with openai==$OPENAI_VERSION selenium==$SELENIUM_VERSION"
+# jsonschema: the feedback e2e tests validate replies with it, independently of Sunbae's own mask.
+JSONSCHEMA_VERSION=4.26.0
+if ! "$VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION')" 2>/dev/null; then
+  echo "==> making $VENV with openai==$OPENAI_VERSION"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION" "selenium==$SELENIUM_VERSION"
+  "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION"
+fi
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
+  echo "==> adding jsonschema==$JSONSCHEMA_VERSION to $VENV"
+  "$VENV/bin/pip" install -q "jsonschema==$JSONSCHEMA_VERSION"
+fi
+# selenium: the web page's e2e test drives headless Chromium with it (4.51+ needs a certifi newer than
+# some mirrors carry).
+SELENIUM_VERSION=4.50.0
+if ! "$VENV/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
+  echo "==> adding selenium==$SELENIUM_VERSION to $VENV"
+  "$VENV/bin/pip" install -q "selenium==$SELENIUM_VERSION"
 fi
 ./scripts/fetch-default-model.sh
 

@@ -13,6 +13,8 @@
 #include "engine/engine.h"
 #include "engine/generate.h"
 #include "engine/model_runner.h"
+#include "feedback/feedback_job.h"
+#include "text_model.h"
 #ifdef SUNBAE_HAVE_CUDA
 #include "engine/cuda_model_runner.h"
 #endif
@@ -24,6 +26,8 @@ namespace {
 
 bool has_tokenizer(const std::string& dir) {
   namespace fs = std::filesystem;
+  // A GGUF file carries its vocabulary in its metadata.
+  if (fs::is_regular_file(dir) && fs::path(dir).extension() == ".gguf") return true;
   return fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "tokenizer.json.gz");
 }
 
@@ -45,7 +49,7 @@ void log(const std::string& msg) {
 
 Run add_serve(CLI::App& app) {
   struct Opts {
-    std::string dir, host = "127.0.0.1", name, api_key, origins, device = "cpu";
+    std::string dir, host = "127.0.0.1", name, api_key, origins, device = "cpu", data_dir;
     int port = 8000;
     int64_t max_num_seqs = 256, max_batch_tokens = 2048, max_queue = 1024, kv_cache_mb = 4096, kv_blocks = 0;
     int64_t max_body_bytes = 8 << 20;
@@ -55,7 +59,8 @@ Run add_serve(CLI::App& app) {
     int64_t step_delay_ms = 0;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--model", o->dir, "Hugging Face model directory")->required();
+  app.add_option("--model", o->dir, "Hugging Face model directory or GGUF file (default: the built-in default model)");
+  app.add_option("--data-dir", o->data_dir, "Read prompts and the question bank from this data/ folder instead of the embedded copies");
   app.add_option("--host", o->host, "Address to listen on")->capture_default_str();
   app.add_option("--port", o->port, "Port to listen on (0: any free port, printed)")->capture_default_str()
       ->check(CLI::Range(0, 65535));
@@ -98,7 +103,9 @@ Run add_serve(CLI::App& app) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    o->dir = model_or_default(o->dir);
     server::ServerOptions so;
+    so.feedback = feedback::Assets::load(feedback::DataFiles(o->data_dir));
     so.host = o->host;
     so.port = o->port;
     so.api_key = o->api_key;
