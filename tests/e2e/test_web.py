@@ -5,13 +5,14 @@ the committed tiny fixture. Browser: the page in headless Chromium (Debian's chr
 chromium-driver, selenium from the venv) against the real server on the default model
 (SmolLM2-135M, CPU): pick a bank question, answer it, see the streamed feedback and its scores.
 
-Run through CTest:
-    .cache/venv/bin/python tests/e2e/test_web.py BINARY FIXTURES_DIR DEFAULT_MODEL [TestClass]
+Run through CTest (`ctest -R web_`), or by hand, SUNBAE_WEB_SCREENSHOT=page.png to keep a picture:
+    .cache/venv/bin/python tests/e2e/test_web.py BINARY FIXTURES_DIR DEFAULT_MODEL [TestClass[.test]]
 """
 import json
 import os
 import re
 import sys
+import threading
 import time
 import unittest
 
@@ -151,7 +152,8 @@ class Browser(unittest.TestCase):
         self.el("api-key").send_keys(KEY + "\t")  # tab away: the change event stores it
 
     def options(self, id_):
-        return [o.get_attribute("value") for o in self.el(id_).find_elements("tag name", "option")]
+        # One script call: the page replaces the options as the bank loads, so elements go stale.
+        return self.d.execute_script("return [...document.getElementById(arguments[0]).options].map(o => o.value)", id_)
 
     def select(self, id_, value):
         from selenium.webdriver.support.ui import Select
@@ -174,6 +176,92 @@ class Browser(unittest.TestCase):
         self.assertEqual(st, 401)
         self.assertIn(json.loads(body)["error"]["message"], self.text("error"))
         self.assertTrue(self.el("auth").is_displayed())
+
+    def test_empty_answer_shows_the_api_400_message(self):
+        self.enter_key()
+        self.el("question").send_keys("What is a deadlock?")
+        self.el("submit").click()
+        wait_for(lambda: self.el("error").is_displayed(), 30, "the error box")
+        # The page sends what it would send for any answer; the server is the one that refuses it.
+        st, body, _ = self.api("POST", "/v1/feedback", {"question": "What is a deadlock?", "answer": "",
+                                                        "language": "ko", "level": "junior", "stream": True})
+        self.assertEqual(st, 400)
+        self.assertEqual(self.text("error"), json.loads(body)["error"]["message"])
+        self.assertFalse(self.el("result").is_displayed())
+
+    def test_bank_question_streams_feedback_and_scores_render(self):
+        self.enter_key()
+        st, body, _ = self.api("GET", "/v1/questions?category=os&level=junior")
+        self.assertEqual(st, 200, body)
+        bank = json.loads(body)["data"]
+        q = bank[0]
+        self.select("category", "os")
+        wait_for(lambda: self.options("bank")[1:] == [x["id"] for x in bank], 30, "the os questions in the list")
+        self.select("bank", q["id"])
+        self.assertEqual(self.el("question").get_attribute("value"), q["question"]["ko"])
+        self.el("lang-en").click()
+        self.assertEqual(self.el("question").get_attribute("value"), q["question"]["en"])
+        self.el("answer").send_keys(ANSWER)
+
+        # The same request without the page, sent alongside it (the engine batches the two; greedy
+        # decoding is batch-invariant): its feedback must be what the page shows, so the page shows
+        # the API's numbers and not numbers of its own making.
+        direct = {}
+        body = {"question": q["question"]["en"], "answer": ANSWER, "question_id": q["id"], "category": "os",
+                "language": "en", "level": "junior"}
+        thread = threading.Thread(target=lambda: direct.update(r=self.api("POST", "/v1/feedback", body)))
+        thread.start()
+        t0 = time.time()
+        self.el("submit").click()
+        # Streaming means JSON text shows up while the result is still to come.
+        streamed_early = False
+        deadline = time.time() + 600
+        while not (self.el("result").is_displayed() or self.el("error").is_displayed()):
+            self.assertLess(time.time(), deadline, "no result in 600 s")
+            streamed_early = streamed_early or bool(self.text("stream"))
+            time.sleep(0.25)  # each look is a WebDriver round trip: spare the CPU the server needs
+        print(f"\nfeedback streamed and rendered in {time.time() - t0:.1f} s", file=sys.stderr)
+        if os.environ.get("SUNBAE_WEB_SCREENSHOT"):  # a PNG of the page, for a person to look at
+            self.d.save_screenshot(os.environ["SUNBAE_WEB_SCREENSHOT"])
+        self.assertFalse(self.el("error").is_displayed(), self.text("error"))
+        self.assertTrue(streamed_early)
+
+        result = json.loads(self.text("raw-result"))  # the final `result` event, verbatim
+        fb = result["feedback"]
+        self.assertEqual((result["question_id"], result["language"]), (q["id"], "en"))
+        self.assertEqual(json.loads(self.text("stream")), fb)  # the deltas add up to the result
+
+        expected = {k: v["score"] for k, v in fb["criteria"].items()}
+        expected["overall"] = fb["overall"]["score"]
+        self.assertEqual(set(expected), {"accuracy", "completeness", "structure", "communication", "overall"})
+        bars = self.d.find_elements("css selector", "#chart svg g.bar")
+        self.assertEqual({g.get_attribute("data-criterion"): int(g.get_attribute("data-score")) for g in bars},
+                         expected)
+        for g in bars:
+            score = expected[g.get_attribute("data-criterion")]
+            self.assertEqual(g.find_element("css selector", "text.score").text, str(score))
+            # As drawn on screen, not just as written: the bar fills score/5 of its track.
+            track = g.find_element("css selector", "rect.track").size["width"]
+            fill = g.find_element("css selector", "rect.fill").size["width"]
+            self.assertAlmostEqual(fill / track, score / 5, delta=0.02)
+        self.assertEqual(self.el("overall-score").text, f"{fb['overall']['score']} / 5")
+        self.assertEqual(self.text("overall-summary"), fb["overall"]["summary"])
+        for id_, key in (("strengths", "strengths"), ("improvements", "improvements"), ("missing", "missing_key_points")):
+            items = [li.get_attribute("textContent") for li in self.el(id_).find_elements("tag name", "li")]
+            self.assertEqual(items, fb[key])
+        self.assertEqual(self.text("model-answer"), fb["model_answer"])
+        self.assertEqual(self.text("follow-up"), fb["follow_up_question"])
+
+        thread.join(600)
+        st, body, _ = direct["r"]
+        self.assertEqual(st, 200, body)
+        self.assertEqual(json.loads(body)["feedback"], fb)
+
+
+ANSWER = ("A process is a running program with its own address space, file descriptors and at least one thread. "
+          "Threads of one process share its memory and open files but each has its own stack and registers, so "
+          "switching between threads is cheaper than between processes, while a crash or a stray write in one "
+          "thread can corrupt the others.")
 
 
 if __name__ == "__main__":
