@@ -167,6 +167,22 @@ class Browser(unittest.TestCase):
         self.assertEqual(self.options("category")[1:], ["os", "network", "database", "data-structures", "algorithms",
                                                         "oop-design", "security", "web", "distributed-systems"])
 
+    def test_chart_draws_every_score_to_scale(self):
+        # A small model may give the same score everywhere; the page's own chart module, fed 1..5,
+        # shows that each bar is drawn from its score and not from anything else.
+        rows = [{"key": f"k{s}", "label": f"L{s}", "score": s} for s in (3, 1, 5, 2, 4)]
+        self.d.execute_async_script("""
+            const [rows, done] = arguments;
+            import("/chart.js").then((m) => { document.body.append(m.scoreChart(rows, "t")); done(); });""", rows)
+        bars = self.d.find_elements("css selector", "body > svg g.bar")
+        self.assertEqual([g.find_element("css selector", "text.label").text for g in bars],
+                         [r["label"] for r in rows])
+        for g, r in zip(bars, rows):
+            self.assertEqual(g.find_element("css selector", "text.score").text, str(r["score"]))
+            track = g.find_element("css selector", "rect.track").size["width"]
+            fill = g.find_element("css selector", "rect.fill").size["width"]
+            self.assertAlmostEqual(fill / track, r["score"] / 5, delta=0.02)
+
     def test_without_the_key_the_401_is_shown(self):
         self.el("question").send_keys("What is a deadlock?")
         self.el("answer").send_keys("Two threads each wait for a lock the other holds.")
