@@ -112,7 +112,7 @@ def run(binary, model, cache, n, language):
             before = metrics(port)
             t = ttft(port, body)
             after = metrics(port)
-            usage = {k: after["sunbae:" + m] - before["sunbae:" + m]
+            usage = {k: after["sunbae:" + m + "_total"] - before["sunbae:" + m + "_total"]
                      for k, m in (("prompt_tokens", "prompt_tokens"), ("cached_tokens", "prefix_cache_hits"))}
             if i > 0:  # the first request warms the model (and, with caching, the shared prefix)
                 out.append((t, usage))
