@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev
-          libpcre2-dev libutf8proc-dev zlib1g-dev libcpp-httplib-dev python3 python3-pip python3-venv)
+          libpcre2-dev libutf8proc-dev zlib1g-dev libcpp-httplib-dev python3 python3-pip python3-venv
+          chromium chromium-driver)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,10 +28,23 @@ fi
 # written against (a new major version may change the client's error classes).
 VENV=.cache/venv
 OPENAI_VERSION=3.63.0
+# jsonschema: the feedback e2e tests validate replies with it, independently of Sunbae's own mask.
+JSONSCHEMA_VERSION=4.26.0
 if ! "$VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION')" 2>/dev/null; then
   echo "==> making $VENV with openai==$OPENAI_VERSION"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION"
+fi
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
+  echo "==> adding jsonschema==$JSONSCHEMA_VERSION to $VENV"
+  "$VENV/bin/pip" install -q "jsonschema==$JSONSCHEMA_VERSION"
+fi
+# selenium: the web page's e2e test drives headless Chromium with it (4.51+ needs a certifi newer than
+# some mirrors carry).
+SELENIUM_VERSION=4.50.0
+if ! "$VENV/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
+  echo "==> adding selenium==$SELENIUM_VERSION to $VENV"
+  "$VENV/bin/pip" install -q "selenium==$SELENIUM_VERSION"
 fi
 ./scripts/fetch-default-model.sh
 

@@ -16,6 +16,8 @@
 #include "engine/engine.h"
 #include "engine/generate.h"
 #include "engine/model_runner.h"
+#include "feedback/feedback_job.h"
+#include "text_model.h"
 #ifdef SUNBAE_HAVE_CUDA
 #include "engine/cuda_model_runner.h"
 #endif
@@ -27,6 +29,8 @@ namespace {
 
 bool has_tokenizer(const std::string& dir) {
   namespace fs = std::filesystem;
+  // A GGUF file carries its vocabulary in its metadata.
+  if (fs::is_regular_file(dir) && fs::path(dir).extension() == ".gguf") return true;
   return fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "tokenizer.json.gz");
 }
 
@@ -48,7 +52,7 @@ void log(const std::string& msg) {
 
 Run add_serve(CLI::App& app) {
   struct Opts {
-    std::string dir, shape, config, dtype = "bf16", host = "127.0.0.1", name, api_key, origins, device = "cpu";
+    std::string dir, shape, config, dtype = "bf16", host = "127.0.0.1", name, api_key, origins, device = "cpu", data_dir;
     int port = 8000;
     int64_t max_num_seqs = 256, max_batch_tokens = 2048, max_queue = 1024, kv_cache_mb = 4096, kv_blocks = 0;
     int64_t max_body_bytes = 8 << 20;
@@ -61,7 +65,8 @@ Run add_serve(CLI::App& app) {
     int64_t grammar_cache_mb = int64_t(grammar::MaskCache::kDefaultBytes >> 20);
   };
   auto o = std::make_shared<Opts>();
-  auto* model_opt = app.add_option("--model", o->dir, "Hugging Face model directory");
+  auto* model_opt = app.add_option("--model", o->dir,
+                                   "Hugging Face model directory or GGUF file (default: the built-in default model)");
   // Serving benchmarks at a real model's shape: random weights (made on the GPU with --device
   // cuda), no tokenizer, so prompts are token ids.
   auto* shape_opt = app.add_option("--shape", o->shape, "Random weights at a named model's shape (see sunbae bench)")
@@ -70,6 +75,7 @@ Run add_serve(CLI::App& app) {
       ->excludes(shape_opt);
   app.add_option("--dtype", o->dtype, "Weight dtype of random weights")->check(CLI::IsMember({"bf16", "f16", "f32"}))
       ->capture_default_str();
+  app.add_option("--data-dir", o->data_dir, "Read prompts and the question bank from this data/ folder instead of the embedded copies");
   app.add_option("--host", o->host, "Address to listen on")->capture_default_str();
   app.add_option("--port", o->port, "Port to listen on (0: any free port, printed)")->capture_default_str()
       ->check(CLI::Range(0, 65535));
@@ -112,8 +118,6 @@ Run add_serve(CLI::App& app) {
                  "Sleep added to every engine step: lets tests catch requests in flight on tiny models")
       ->check(CLI::NonNegativeNumber)->group("Testing");
   return [o] {
-    SUNBAE_CHECK(!o->dir.empty() || !o->shape.empty() || !o->config.empty(),
-                 "serve needs --model DIR, or --shape NAME / --config FILE for random weights");
     if (!o->shape.empty()) {
       const bench::NamedShape& s = bench::find_shape(o->shape);
       SUNBAE_CHECK(s.supported, "--shape ", s.name, ": its architecture is not supported yet");
@@ -130,7 +134,9 @@ Run add_serve(CLI::App& app) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    if (o->shape.empty() && o->config.empty()) o->dir = model_or_default(o->dir);
     server::ServerOptions so;
+    so.feedback = feedback::Assets::load(feedback::DataFiles(o->data_dir));
     so.host = o->host;
     so.port = o->port;
     so.api_key = o->api_key;

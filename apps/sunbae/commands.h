@@ -19,6 +19,7 @@ Run add_tokenize(CLI::App& app);
 Run add_bench_tokenizer(CLI::App& app);
 Run add_bench_grammar(CLI::App& app);
 Run add_serve(CLI::App& app);
+Run add_feedback(CLI::App& app);
 Run add_bench_serve(CLI::App& app);  // `bench serve`, registered by add_bench
 
 // "5,17,42" -> ids; throws Error on anything that is not a comma-separated list of integers

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add("bench", "Measure prefill and decode speed and peak memory", sunbae::app::add_bench);
   add("chat-template", "Render a conversation with the model's chat template", sunbae::app::add_chat_template);
   add("tokenize", "Encode text (or a JSONL batch) to token ids, or decode ids", sunbae::app::add_tokenize);
+  add("feedback", "Structured feedback on an interview answer (or a JSONL batch) from the model", sunbae::app::add_feedback);
   add("serve", "Serve the OpenAI API (completions, chat, streaming) with continuous batching", sunbae::app::add_serve);
   add("bench-tokenizer", "Encoding throughput on a JSONL corpus", sunbae::app::add_bench_tokenizer);
   add("bench-grammar", "Cost of JSON-schema constrained decoding per token, and schema compile time", sunbae::app::add_bench_grammar);

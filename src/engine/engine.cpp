@@ -243,6 +243,7 @@ void Engine::emit(Sequence* s, std::vector<int32_t> ids, std::vector<TokenLogpro
   if (final) {
     e.finish = s->finish;
     e.stop_reason = s->stop_reason;
+    e.cached_tokens = std::max<int64_t>(s->cached_prompt, 0);
   }
   st.stream->push(std::move(e));
 }

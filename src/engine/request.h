@@ -52,6 +52,7 @@ struct Event {
   FinishReason finish = FinishReason::None;
   std::string stop_reason;  // the matched stop string, or a stop token id as text
   std::string error;        // set when the engine failed the request
+  int64_t cached_tokens = 0;  // final event: prompt tokens served by the prefix cache
 };
 
 // Timing of a finished request, for the client's usage report and the engine's histograms.

@@ -67,6 +67,7 @@ SchedulerOutput Scheduler::schedule() {
     }
     blocks_.note_lookup(int64_t(s->tokens.size()), cached);
     s->num_computed = cached;
+    if (s->cached_prompt < 0) s->cached_prompt = cached;
     s->status = Sequence::Status::Running;
     waiting_.pop_front();
     running_.push_back(s);

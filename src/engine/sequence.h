@@ -30,6 +30,7 @@ struct Sequence {
   Status status = Status::Waiting;
   uint64_t seed = 0;
   int64_t num_preemptions = 0;
+  int64_t cached_prompt = -1;    // prompt tokens the prefix cache served at first admission
   // Constrained decoding: the masker shared by the requests with this schema, and where this
   // choice's output stands in the schema's automaton (kept across preemption, like the tokens).
   std::shared_ptr<grammar::GrammarMasker> grammar;

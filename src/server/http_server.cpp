@@ -13,9 +13,11 @@
 
 #include "core/error.h"
 #include "server/api_error.h"
+#include "server/feedback_routes.h"
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/prometheus.h"
+#include "server/web_ui.h"
 
 namespace sunbae::server {
 
@@ -256,6 +258,18 @@ void HttpServer::Impl::routes() {
   svr.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
     completions(req, res, Endpoint::Chat);
   });
+  FeedbackRoutes fr;
+  fr.current = [this] { return current(); };
+  fr.draining = &draining;
+  fr.active = &active;
+  fr.next_id = [this] {
+    char id[24];
+    std::snprintf(id, sizeof id, "%016llx", (unsigned long long)(id_salt ^ (++next_id * 0x9e3779b97f4a7c15ULL)));
+    return std::string(id);
+  };
+  fr.assets = opt.feedback ? opt.feedback : feedback::Assets::load(feedback::DataFiles());
+  add_feedback_routes(svr, std::move(fr));
+  add_web_ui(svr);
 }
 
 void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Response& res, Endpoint ep) {

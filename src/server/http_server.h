@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP layer over the engine: OpenAI routes, /health, /metrics, auth, CORS and SSE. It listens
+// The HTTP layer over the engine: OpenAI routes, the feedback routes (feedback_routes.h), /health, /metrics, auth, CORS and SSE. It listens
 // before the model is loaded (so /health can say 503 while loading) and is handed the engine when
 // it is ready. Thin by design: parse, validate, submit, format.
 #include <cstdint>
@@ -11,6 +11,10 @@
 #include "template/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
+namespace sunbae::feedback {
+struct Assets;
+}
+
 namespace sunbae::server {
 
 struct ServerOptions {
@@ -20,6 +24,8 @@ struct ServerOptions {
   std::vector<std::string> allowed_origins;  // empty: no CORS headers; "*": any origin
   int http_threads = 512;          // each open stream holds one
   int64_t max_body_bytes = 8 << 20;
+  // Question bank and prompts for /v1/feedback and /v1/questions; null: the embedded data.
+  std::shared_ptr<const feedback::Assets> feedback;
 };
 
 struct ServingModel {

@@ -552,11 +552,6 @@ class RandomWeights(unittest.TestCase):
             proc.terminate()
             proc.wait(timeout=60)
 
-    def test_no_model_source_is_a_clear_error(self):
-        r = subprocess.run([BINARY, "serve", "--port", str(free_port())], capture_output=True, text=True, timeout=60)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("--shape", r.stderr)
-
     def test_max_model_len_over_the_models_context_is_refused(self):
         r = subprocess.run([BINARY, "serve", "--config", os.path.join(FIXTURES, "mistral", "config.json"),
                             "--port", str(free_port()), "--max-model-len", "100000"],
