@@ -9,4 +9,6 @@ echo "==> sunbae info"
 QUESTION=${1:-"What is a deadlock, and how can it be prevented?"}
 ANSWER=${2:-"A deadlock is when two threads each hold a lock and wait for the lock the other one holds, so neither can go on. It can be prevented by always taking locks in the same order."}
 echo "==> sunbae feedback --question \"$QUESTION\" --answer \"$ANSWER\""
-"$BUILD_DIR/sunbae" feedback --question "$QUESTION" --answer "$ANSWER"
+# The greedy default-model feedback on the sample is ~320 tokens (~20 s on 2 cores); 1500 bounds
+# a longer one, and a document cut there is reported as an error, never printed half-made.
+"$BUILD_DIR/sunbae" feedback --question "$QUESTION" --answer "$ANSWER" --max-tokens 1500

@@ -1,5 +1,6 @@
 #include "feedback/prompt.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/error.h"
@@ -86,10 +87,15 @@ PromptSet PromptSet::load(const DataFiles& files) {
 
 std::string system_prompt(const PromptTemplate& t, Level level) {
   std::string rubric, keys;
+  std::vector<std::string> names;
   for (const auto& c : criteria_for(level)) {
     rubric += (rubric.empty() ? "" : "\n") + std::string("- ") + t.section(std::string("criterion.") + c.key);
-    keys += (keys.empty() ? "" : ", ") + cat("\"", c.key, "\"");
+    names.push_back(c.key);
   }
+  // The mask writes an object's keys in sorted order (the grammar reads the schema's properties
+  // sorted), so the format tells the model that order: the output format lines are sorted too.
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) keys += (keys.empty() ? "" : ", ") + cat("\"", n, "\"");
   return fill(t.section("system"), {{"rubric", rubric}, {"criteria_keys", keys}}, "[[system]] (" + t.language + ")");
 }
 
