@@ -1,4 +1,5 @@
 // The shared decoder block, run over a varlen batch in one pass per layer.
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -21,8 +22,8 @@ void Model::validate(const Batch& batch, const kv::KVLayout& lay) const {
     SUNBAE_CHECK(st.start_pos >= 0 && st.start_pos <= INT32_MAX && n <= INT32_MAX,
                  "forward: sequence ", s, " start position ", st.start_pos, " or length ", n, " out of range");
     for (int32_t id : st.tokens)
-      SUNBAE_CHECK(id >= 0 && id < config_.vocab_size, "token id ", id,
-                   " is outside the vocabulary (0..", config_.vocab_size - 1, ")");
+      SUNBAE_CHECK(id >= 0 && id < vocab_size(), "token id ", id, " is outside the vocabulary (0..",
+                   vocab_size() - 1, ")");
     SUNBAE_CHECK(st.blocks != nullptr, "forward: sequence ", s, " has no block table");
     SUNBAE_CHECK(int64_t(st.blocks->size()) * kv::kBlockSize >= st.start_pos + n, "forward: sequence ",
                  s, " block table holds ", st.blocks->size() * kv::kBlockSize, " positions, needs ",
@@ -34,8 +35,26 @@ void Model::validate(const Batch& batch, const kv::KVLayout& lay) const {
   }
 }
 
-Logits Model::forward(const Batch& batch, kv::KVCache& cache) const {
+namespace {
+// Vocabulary-parallel lookup: rows of ids in [v0, v0 + n) from this rank's table, zeros for the
+// rest; the all-reduce then leaves every row looked up exactly once.
+void embedding_shard(const TensorView& table, const int32_t* ids, int64_t T, int64_t v0, int64_t n, int64_t H,
+                     float* out) {
+  for (int64_t m = 0; m < T; ++m) {
+    const int32_t local = ids[m] - int32_t(v0);
+    if (local >= 0 && local < n)
+      cpu::embedding(table, &local, 1, out + m * H);
+    else
+      std::fill(out + m * H, out + (m + 1) * H, 0.f);
+  }
+}
+}  // namespace
+
+Logits Model::forward(const Batch& batch, kv::KVCache& cache, Communicator* comm) const {
   validate(batch, cache.layout());
+  SUNBAE_CHECK(shard_.world == 1 || (comm && comm->world() == shard_.world && comm->rank() == shard_.rank),
+               "forward: rank ", shard_.rank, " of a ", shard_.world, "-way tensor-parallel model needs its communicator");
+  if (comm && comm->world() == 1) comm = nullptr;
   const io::ModelConfig& c = config_;
   const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
   const int64_t Hq = c.num_heads, Hkv = c.num_kv_heads;
@@ -68,7 +87,12 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache) const {
   std::vector<float> x(size_t(T * H)), h(size_t(T * H)), tmp(size_t(T * H));
   std::vector<float> q(size_t(T * Hq * D)), k(size_t(T * Hkv * D)), v(size_t(T * Hkv * D));
   std::vector<float> att(size_t(T * Hq * D)), gate(size_t(T * F)), up(size_t(T * F));
-  cpu::embedding(weights_.embed, ids.data(), T, x.data());
+  if (comm) {
+    embedding_shard(weights_.embed, ids.data(), T, shard_.vocab0, shard_.vocab, H, x.data());
+    comm->all_reduce_sum(x.data(), T * H, DType::F32);
+  } else {
+    cpu::embedding(weights_.embed, ids.data(), T, x.data());
+  }
 
   cpu::AttnShape shape{Hq, Hkv, D, 1.0f / std::sqrt(float(D)), 0};
   for (int64_t l = 0; l < c.num_layers; ++l) {
@@ -83,14 +107,21 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache) const {
     cpu::kv_store(k.data(), v.data(), seqs.data(), int64_t(seqs.size()), shape, cache.k(l), cache.v(l));
     cpu::paged_attention(q.data(), seqs.data(), int64_t(seqs.size()), shape, cache.k(l), cache.v(l),
                          att.data());
-    L.o.apply(att.data(), T, tmp.data());
+    // Each rank's q heads give part of o_proj's input: the all-reduce sums the parts.
+    if (comm)
+      L.o.apply_row_parallel(att.data(), T, tmp.data(), *comm);
+    else
+      L.o.apply(att.data(), T, tmp.data());
     cpu::add_inplace(x.data(), tmp.data(), T * H);
 
     cpu::rmsnorm(x.data(), L.mlp_norm.data(), float(c.rms_norm_eps), T, H, h.data());
     L.gate.apply(h.data(), T, gate.data());
     L.up.apply(h.data(), T, up.data());
     cpu::silu_mul(gate.data(), up.data(), T, F);
-    L.down.apply(gate.data(), T, tmp.data());
+    if (comm)
+      L.down.apply_row_parallel(gate.data(), T, tmp.data(), *comm);
+    else
+      L.down.apply(gate.data(), T, tmp.data());
     cpu::add_inplace(x.data(), tmp.data(), T * H);
   }
 
@@ -103,12 +134,28 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache) const {
     }
   Logits out;
   out.rows = int64_t(picked.size()) / H;
-  out.vocab = c.vocab_size;
+  out.vocab = vocab_size();
   if (out.rows == 0) return out;
   cpu::rmsnorm(picked.data(), weights_.final_norm.data(), float(c.rms_norm_eps), out.rows, H,
                picked.data());
   out.data.resize(size_t(out.rows * out.vocab));
-  weights_.lm_head.apply(picked.data(), out.rows, out.data.data());
+  if (!comm) {
+    weights_.lm_head.apply(picked.data(), out.rows, out.data.data());
+    return out;
+  }
+  // Vocabulary-parallel lm_head: each rank's [rows, its vocab] logits in a part of P * stride
+  // floats (the gather moves equal parts; the last rank's tail is padding), then interleaved back
+  // into [rows, vocab].
+  const int64_t P = out.rows, S = shard_.vocab_stride, N = shard_.world;
+  std::vector<float> part(size_t(P * S), 0.f), all(size_t(N * P * S));
+  weights_.lm_head.apply(picked.data(), P, part.data());
+  comm->all_gather(part.data(), all.data(), P * S, DType::F32);
+  for (int r = 0; r < N; ++r) {
+    const int64_t n = shard_.vocab_of(r);
+    for (int64_t p = 0; p < P; ++p)
+      std::copy_n(all.data() + int64_t(r) * P * S + p * n, n,
+                  out.data.data() + p * out.vocab + int64_t(r) * S);
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // quantization), so no model code calls a raw matmul and silently loses either.
 #include <vector>
 
+#include "core/communicator.h"
 #include "kernels/weights.h"
 
 namespace sunbae::model {
@@ -15,6 +16,9 @@ struct Linear {
   int64_t out_features() const { return w.rows; }
   // y[M, out] = x[M, in] · W^T + bias
   void apply(const float* x, int64_t M, float* y) const;
+  // A row-parallel shard (tensor parallelism: W holds some input columns): y = x · W^T summed over
+  // the ranks by `comm`, then the bias added once.
+  void apply_row_parallel(const float* x, int64_t M, float* y, Communicator& comm) const;
 };
 
 }  // namespace sunbae::model

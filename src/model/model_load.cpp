@@ -31,7 +31,7 @@ std::vector<float> to_f32(const TensorView& t) {
 }  // namespace
 
 Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
-    : config_(std::move(config)), source_(std::move(weights)) {
+    : config_(std::move(config)), shard_(tp_shard(config_, 1, 0)), source_(std::move(weights)) {
   const io::ModelConfig& c = config_;
   const std::string& src = source_->source();
   std::set<std::string> dtypes;
@@ -99,18 +99,30 @@ Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
   inv_freq_ = inv_freq_for(0);
 }
 
-std::unique_ptr<Model> Model::load(const std::string& dir) {
+std::pair<io::ModelConfig, std::unique_ptr<TensorSource>> Model::open(const std::string& dir) {
   if (io::GgufFile::sniff(dir)) {
     auto file = io::GgufFile::open(dir);
     io::ModelConfig config = io::gguf_model_config(*file);
     // llama.cpp's converter permutes q/k rows for "llama" only (qwen2 uses NeoX-style RoPE).
     const bool permuted = file->get_string("general.architecture") == "llama";
     auto weights = std::make_unique<GgufSource>(file, config.num_heads, config.num_kv_heads, permuted);
-    return std::unique_ptr<Model>(new Model(std::move(config), std::move(weights)));
+    return {std::move(config), std::move(weights)};
   }
   io::ModelConfig config = io::load_model_config(dir);
-  auto weights = std::make_unique<CheckpointSource>(io::Checkpoint::open_dir(dir));
+  return {std::move(config), std::make_unique<CheckpointSource>(io::Checkpoint::open_dir(dir))};
+}
+
+std::unique_ptr<Model> Model::load(const std::string& dir) {
+  auto [config, weights] = open(dir);
   return std::unique_ptr<Model>(new Model(std::move(config), std::move(weights)));
+}
+
+std::unique_ptr<Model> Model::load_shard(const io::ModelConfig& full, std::shared_ptr<const TensorSource> weights,
+                                         const TpShard& shard) {
+  auto m = std::unique_ptr<Model>(
+      new Model(shard_config(full, shard), std::make_unique<ShardSource>(std::move(weights), full, shard)));
+  m->shard_ = shard;
+  return m;
 }
 
 std::unique_ptr<Model> Model::from_parts(io::ModelConfig config,
