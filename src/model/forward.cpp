@@ -87,6 +87,7 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache, Communicator* comm
   std::vector<float> x(size_t(T * H)), h(size_t(T * H)), tmp(size_t(T * H));
   std::vector<float> q(size_t(T * Hq * D)), k(size_t(T * Hkv * D)), v(size_t(T * Hkv * D));
   std::vector<float> att(size_t(T * Hq * D)), gate(size_t(T * F)), up(size_t(T * F));
+  std::vector<float> mlp_out(c.parallel_residual ? size_t(T * H) : 0);
   if (comm) {
     embedding_shard(weights_.embed, ids.data(), T, shard_.vocab0, shard_.vocab, H, x.data());
     comm->all_reduce_sum(x.data(), T * H, DType::F32);
@@ -94,10 +95,30 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache, Communicator* comm
     cpu::embedding(weights_.embed, ids.data(), T, x.data());
   }
 
+  const float eps = float(c.rms_norm_eps);
+  auto norm = [&](const float* in, const std::vector<float>& w, const std::vector<float>& b, int64_t rows,
+                  float* out) {
+    if (c.norm == io::NormType::LayerNorm)
+      cpu::layernorm(in, w.data(), b.data(), eps, rows, H, out);
+    else
+      cpu::rmsnorm(in, w.data(), eps, rows, H, out);
+  };
+  // The MLP on h, its activations in `up` (gated: gate * act(up) lands in `gate`); returns them.
+  auto mlp_hidden = [&](const LayerWeights& L) -> const float* {
+    L.up.apply(h.data(), T, up.data());
+    if (!c.gated_mlp) {
+      cpu::gelu(up.data(), T * F);
+      return up.data();
+    }
+    L.gate.apply(h.data(), T, gate.data());
+    cpu::silu_mul(gate.data(), up.data(), T, F);
+    return gate.data();
+  };
+
   cpu::AttnShape shape{Hq, Hkv, D, 1.0f / std::sqrt(float(D)), 0};
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const LayerWeights& L = weights_.layers[size_t(l)];
-    cpu::rmsnorm(x.data(), L.attn_norm.data(), float(c.rms_norm_eps), T, H, h.data());
+    norm(x.data(), L.attn_norm, L.attn_norm_bias, T, h.data());
     L.q.apply(h.data(), T, q.data());
     L.k.apply(h.data(), T, k.data());
     L.v.apply(h.data(), T, v.data());
@@ -107,6 +128,29 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache, Communicator* comm
     cpu::kv_store(k.data(), v.data(), seqs.data(), int64_t(seqs.size()), shape, cache.k(l), cache.v(l));
     cpu::paged_attention(q.data(), seqs.data(), int64_t(seqs.size()), shape, cache.k(l), cache.v(l),
                          att.data());
+
+    if (c.parallel_residual) {
+      // x + attn(ln1(x)) + mlp(ln2(x)): both branches read the same x, so with tensor parallelism
+      // their partial sums add up locally and one all-reduce serves both (Megatron's GPT-J/NeoX
+      // layer); each bias is then added once.
+      norm(x.data(), L.mlp_norm, L.mlp_norm_bias, T, h.data());
+      const float* act = mlp_hidden(L);
+      if (comm) {
+        L.o.apply_partial(att.data(), T, tmp.data());
+        L.down.apply_partial(act, T, mlp_out.data());
+        cpu::add_inplace(tmp.data(), mlp_out.data(), T * H);
+        comm->all_reduce_sum(tmp.data(), T * H, DType::F32);
+        L.o.add_bias(tmp.data(), T);
+        L.down.add_bias(tmp.data(), T);
+      } else {
+        L.o.apply(att.data(), T, tmp.data());
+        L.down.apply(act, T, mlp_out.data());
+        cpu::add_inplace(tmp.data(), mlp_out.data(), T * H);
+      }
+      cpu::add_inplace(x.data(), tmp.data(), T * H);
+      continue;
+    }
+
     // Each rank's q heads give part of o_proj's input: the all-reduce sums the parts.
     if (comm)
       L.o.apply_row_parallel(att.data(), T, tmp.data(), *comm);
@@ -114,14 +158,12 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache, Communicator* comm
       L.o.apply(att.data(), T, tmp.data());
     cpu::add_inplace(x.data(), tmp.data(), T * H);
 
-    cpu::rmsnorm(x.data(), L.mlp_norm.data(), float(c.rms_norm_eps), T, H, h.data());
-    L.gate.apply(h.data(), T, gate.data());
-    L.up.apply(h.data(), T, up.data());
-    cpu::silu_mul(gate.data(), up.data(), T, F);
+    norm(x.data(), L.mlp_norm, L.mlp_norm_bias, T, h.data());
+    const float* act = mlp_hidden(L);
     if (comm)
-      L.down.apply_row_parallel(gate.data(), T, tmp.data(), *comm);
+      L.down.apply_row_parallel(act, T, tmp.data(), *comm);
     else
-      L.down.apply(gate.data(), T, tmp.data());
+      L.down.apply(act, T, tmp.data());
     cpu::add_inplace(x.data(), tmp.data(), T * H);
   }
 
@@ -136,8 +178,7 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache, Communicator* comm
   out.rows = int64_t(picked.size()) / H;
   out.vocab = vocab_size();
   if (out.rows == 0) return out;
-  cpu::rmsnorm(picked.data(), weights_.final_norm.data(), float(c.rms_norm_eps), out.rows, H,
-               picked.data());
+  norm(picked.data(), weights_.final_norm, weights_.final_norm_bias, out.rows, picked.data());
   out.data.resize(size_t(out.rows * out.vocab));
   if (!comm) {
     weights_.lm_head.apply(picked.data(), out.rows, out.data.data());

@@ -19,6 +19,10 @@ struct Linear {
   // A row-parallel shard (tensor parallelism: W holds some input columns): y = x · W^T summed over
   // the ranks by `comm`, then the bias added once.
   void apply_row_parallel(const float* x, int64_t M, float* y, Communicator& comm) const;
+  // A row-parallel shard's share, y = x · W^T without the bias, for a caller that sums several
+  // layers' shares in one all-reduce and then adds each bias once (add_bias).
+  void apply_partial(const float* x, int64_t M, float* y) const;
+  void add_bias(float* y, int64_t M) const;
 };
 
 }  // namespace sunbae::model

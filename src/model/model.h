@@ -1,11 +1,13 @@
 #pragma once
-// A decoder-only transformer of the Llama family (Llama, Mistral, Qwen2) on the CPU backend:
-// one shared block builder driven by ModelConfig's features, weights zero-copy from safetensors.
+// A decoder-only transformer on the CPU backend: Llama, Mistral, Qwen2 and GPT-NeoX through one
+// shared block builder driven by ModelConfig's features, weights zero-copy from safetensors
+// (GPT-NeoX's fused q/k/v is the one copy: split into q, k and v at load).
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/buffer.h"
 #include "core/communicator.h"
 #include "io/model_config.h"
 #include "io/safetensors.h"
@@ -17,18 +19,20 @@
 
 namespace sunbae::model {
 
+// Norms: the scale, and for LayerNorm the bias (empty for RMSNorm), each [hidden].
 struct LayerWeights {
-  std::vector<float> attn_norm;  // [hidden]
-  std::vector<float> mlp_norm;   // [hidden]
+  std::vector<float> attn_norm, attn_norm_bias;
+  std::vector<float> mlp_norm, mlp_norm_bias;
   Linear q, k, v, o;             // q: [heads * head_dim, hidden], k/v: [kv_heads * head_dim, hidden]
-  Linear gate, up, down;         // gate/up: [intermediate, hidden], down: [hidden, intermediate]
+  Linear gate, up, down;         // gate/up: [intermediate, hidden], down: [hidden, intermediate];
+                                 // gate empty (no rows) when the MLP is not gated
   bool sliding = false;          // this layer attends within config.sliding_window
 };
 
 struct ModelWeights {
   TensorView embed;  // [vocab, hidden]
   std::vector<LayerWeights> layers;
-  std::vector<float> final_norm;  // [hidden]
+  std::vector<float> final_norm, final_norm_bias;
   Linear lm_head;                 // [vocab, hidden]; the embedding table when tied
   int64_t bytes = 0;              // weight bytes as stored
   std::vector<std::string> dtypes;  // distinct dtypes of the stored tensors
@@ -78,6 +82,7 @@ class Model {
   std::unique_ptr<TensorSource> source_;
   ModelWeights weights_;
   std::vector<std::vector<float>> owned_;  // copies of tensors that were not aligned in the file
+  std::vector<Buffer> split_;              // q, k and v rows split out of a fused q/k/v
   std::vector<float> inv_freq_;            // rope frequencies (static types)
 };
 

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "io/gguf_config.h"
 #include "kernels/cpu/quant.h"
+#include "model/fused_qkv.h"
 #include "model/gguf_source.h"
 #include "model/model.h"
 #include "model/weight_names.h"
@@ -61,38 +62,61 @@ Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
     return t;
   };
   auto vec = [&](const std::string& name, int64_t n) { return to_f32(tensor(name, {n})); };
+  const WeightNames& names = weight_names(c.family);
+  const bool norm_bias = c.norm == io::NormType::LayerNorm;
+  auto norm = [&](const std::string& base, std::vector<float>& w, std::vector<float>& b) {
+    w = vec(base + ".weight", c.hidden_size);
+    if (norm_bias) b = vec(base + ".bias", c.hidden_size);
+  };
   auto linear = [&](int64_t layer, const char* leaf, int64_t out, int64_t in, bool bias) {
-    const std::string base = names::layer(layer, leaf);
+    const std::string base = names.layer(layer, leaf);
     TensorView w = tensor(base + ".weight", {out, in});
     Linear l;
     l.w = {w.data, w.dtype, out, in};
     if (bias) l.bias = vec(base + ".bias", out);
     return l;
   };
+  // GPT-NeoX: one [heads * 3 * head_dim, hidden] matrix, split into q, k and v (fused_qkv.h).
+  auto split_qkv = [&](int64_t layer, LayerWeights& L) {
+    const std::string base = names.layer(layer, names.qkv);
+    const int64_t heads = c.num_heads, D = c.head_dim;
+    SUNBAE_CHECK(c.num_kv_heads == heads, src, ": a fused q/k/v needs as many key/value heads as heads");
+    const TensorView w = tensor(base + ".weight", {3 * heads * D, c.hidden_size});
+    const TensorView b = c.qkv_bias ? tensor(base + ".bias", {3 * heads * D}) : TensorView{};
+    for (auto [part, lin] : {std::pair{QkvPart::Q, &L.q}, {QkvPart::K, &L.k}, {QkvPart::V, &L.v}}) {
+      const TensorView pw = fused_qkv_part(w, heads, D, part, split_.emplace_back());
+      lin->w = {pw.data, pw.dtype, heads * D, c.hidden_size};
+      if (c.qkv_bias) lin->bias = to_f32(fused_qkv_part(b, heads, D, part, split_.emplace_back()));
+    }
+  };
 
   const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
   const int64_t q_out = c.num_heads * D, kv_out = c.num_kv_heads * D;
-  weights_.embed = tensor(names::kEmbed, {c.vocab_size, H});
+  weights_.embed = tensor(std::string(names.embed) + ".weight", {c.vocab_size, H});
   for (int64_t i = 0; i < c.num_layers; ++i) {
     LayerWeights L;
-    L.attn_norm = vec(names::layer(i, names::kAttnNorm), H);
-    L.mlp_norm = vec(names::layer(i, names::kMlpNorm), H);
-    L.q = linear(i, names::kQ, q_out, H, c.qkv_bias);
-    L.k = linear(i, names::kK, kv_out, H, c.qkv_bias);
-    L.v = linear(i, names::kV, kv_out, H, c.qkv_bias);
-    L.o = linear(i, names::kO, H, q_out, c.o_bias);
-    L.gate = linear(i, names::kGate, F, H, c.mlp_bias);
-    L.up = linear(i, names::kUp, F, H, c.mlp_bias);
-    L.down = linear(i, names::kDown, H, F, c.mlp_bias);
+    norm(names.layer(i, names.attn_norm), L.attn_norm, L.attn_norm_bias);
+    norm(names.layer(i, names.mlp_norm), L.mlp_norm, L.mlp_norm_bias);
+    if (names.qkv) {
+      split_qkv(i, L);
+    } else {
+      L.q = linear(i, names.q, q_out, H, c.qkv_bias);
+      L.k = linear(i, names.k, kv_out, H, c.qkv_bias);
+      L.v = linear(i, names.v, kv_out, H, c.qkv_bias);
+    }
+    L.o = linear(i, names.o, H, q_out, c.o_bias);
+    if (c.gated_mlp) L.gate = linear(i, names.gate, F, H, c.mlp_bias);
+    L.up = linear(i, names.up, F, H, c.mlp_bias);
+    L.down = linear(i, names.down, H, F, c.mlp_bias);
     L.sliding = c.sliding_window.has_value() && size_t(i) < c.layer_sliding.size() &&
                 c.layer_sliding[size_t(i)];
     weights_.layers.push_back(std::move(L));
   }
-  weights_.final_norm = vec(names::kFinalNorm, H);
+  norm(names.final_norm, weights_.final_norm, weights_.final_norm_bias);
   if (c.tie_word_embeddings) {
     weights_.lm_head.w = {weights_.embed.data, weights_.embed.dtype, c.vocab_size, H};
   } else {
-    TensorView w = tensor(names::kLmHead, {c.vocab_size, H});
+    TensorView w = tensor(std::string(names.lm_head) + ".weight", {c.vocab_size, H});
     weights_.lm_head.w = {w.data, w.dtype, c.vocab_size, H};
   }
   weights_.dtypes.assign(dtypes.begin(), dtypes.end());

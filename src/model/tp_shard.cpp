@@ -57,19 +57,25 @@ io::ModelConfig shard_config(const io::ModelConfig& c, const TpShard& s) {
 
 WeightSplit weight_split(const std::string& name, const io::ModelConfig& c, const TpShard& s) {
   const int64_t D = c.head_dim;
-  if (name == names::kEmbed || name == names::kLmHead) return {SplitDim::Rows, s.vocab0, s.vocab};
+  const WeightNames& n = weight_names(c.family);
+  const std::string embed = std::string(n.embed) + ".weight", lm_head = std::string(n.lm_head) + ".weight";
+  if (name == embed || name == lm_head) return {SplitDim::Rows, s.vocab0, s.vocab};
+  const size_t prefix = std::strlen(n.layers);
   auto is = [&](const char* leaf, const char* suffix) {
+    if (!leaf) return false;
     const std::string tail = std::string(leaf) + suffix;
     return name.size() > tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0 &&
-           name.compare(0, 13, "model.layers.") == 0;
+           name.compare(0, prefix, n.layers) == 0;
   };
   for (const char* suffix : {".weight", ".bias"}) {
-    if (is(names::kQ, suffix)) return {SplitDim::Rows, s.q_head0 * D, s.q_heads * D};
-    if (is(names::kK, suffix) || is(names::kV, suffix)) return {SplitDim::Rows, s.kv_head0 * D, s.kv_heads * D};
-    if (is(names::kGate, suffix) || is(names::kUp, suffix)) return {SplitDim::Rows, s.ffn0, s.ffn};
+    if (is(n.q, suffix)) return {SplitDim::Rows, s.q_head0 * D, s.q_heads * D};
+    if (is(n.k, suffix) || is(n.v, suffix)) return {SplitDim::Rows, s.kv_head0 * D, s.kv_heads * D};
+    // Fused q/k/v rows are grouped per head, so a rank's heads are one contiguous range.
+    if (is(n.qkv, suffix)) return {SplitDim::Rows, s.q_head0 * 3 * D, s.q_heads * 3 * D};
+    if (is(n.gate, suffix) || is(n.up, suffix)) return {SplitDim::Rows, s.ffn0, s.ffn};
   }
-  if (is(names::kO, ".weight")) return {SplitDim::Cols, s.q_head0 * D, s.q_heads * D};
-  if (is(names::kDown, ".weight")) return {SplitDim::Cols, s.ffn0, s.ffn};
+  if (is(n.o, ".weight")) return {SplitDim::Cols, s.q_head0 * D, s.q_heads * D};
+  if (is(n.down, ".weight")) return {SplitDim::Cols, s.ffn0, s.ffn};
   return {};  // norms, row-parallel biases
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Megatron-style tensor parallelism for the Llama family: which part of every weight a rank of
-// N holds. This file is the one place that says it; the CPU and CUDA backends load a rank's
+// Megatron-style tensor parallelism for the Llama family and GPT-NeoX: which part of every weight
+// a rank of N holds. This file is the one place that says it; the CPU and CUDA backends load a rank's
 // weights through ShardSource and run the same block builder on the smaller shapes.
 //
 //   weight                      split                      all ranks then
@@ -11,10 +11,17 @@
 //   gate/up_proj (weight, bias) rows: intermediate / N       -
 //   down_proj.weight            columns: intermediate / N    all-reduce(sum)
 //   down_proj.bias              replicated                  added once, after the all-reduce
+//   GPT-NeoX (HF names in weight_names.h), the same roles:
+//   query_key_value             rows: the rank's heads (rows are [heads, 3, head_dim], so one range)
+//   dense, dense_4h_to_h        as o_proj, down_proj        with use_parallel_residual, attention's
+//                                                           and MLP's partial sums are added first:
+//                                                           one all-reduce per layer, not two
+//   dense_h_to_4h               as up_proj
+//   embed_in / embed_out        as embed_tokens / lm_head
 //   embed_tokens                rows: a vocabulary range     each rank looks up ids in its range,
 //                                                           zeros elsewhere; all-reduce(sum)
 //   lm_head (or the tied table) rows: the same range         all-gather of the logits
-//   norms                       replicated                  -
+//   norms (LayerNorm biases too) replicated                  -
 //
 // Rules (Error otherwise): num_attention_heads % N == 0; num_key_value_heads % N == 0, or
 // N % num_key_value_heads == 0 (then N / kv ranks share each KV head, as vLLM replicates them);

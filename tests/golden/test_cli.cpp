@@ -191,6 +191,16 @@ TEST(Cli, BenchWritesTableAndJson) {
       EXPECT_GT(j[k].get<double>(), 0.0) << k;
     EXPECT_NEAR(j["ttft_ms"].get<double>(), 1000.0 * j["prefill_s"].get<double>(), 1e-6);
   }
+  // The 12.8B GPT-NeoX shape (issue 8's tensor-parallel target) at one of its 40 layers: 1.3 GB
+  // of random bf16 weights, embeddings included.
+  const fs::path out = t / "neox.json";
+  const Result r = run("bench --shape polyglot-ko-12.8b --layers 1 --dtype bf16 --prompt 8 --gen 2 "
+                       "--bandwidth-mib 16 --json " + q(out));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(std::ifstream(out));
+  EXPECT_EQ(j["architecture"], "GPTNeoXForCausalLM");
+  EXPECT_EQ(j["layers"], 1);
+  EXPECT_GT(j["decode_tokens_per_s"].get<double>(), 0.0);
   expect_failure(run("bench --shape no-such-model"), "mistral-7b");
   expect_failure(run("bench --shape gemma-2-9b"), "not supported yet");
 }

@@ -9,7 +9,9 @@
 #include <functional>
 
 #include "bench/synthetic.h"
+#include "core/cpu_communicator.h"
 #include "core/error.h"
+#include "core/rank_threads.h"
 #include "golden/fixtures.h"
 #include "model/cpu_tensor_parallel.h"
 #include "model/model.h"
@@ -158,6 +160,63 @@ TEST(TensorParallelSynthetic, TwoFourAndEightRanksEqualOne) {
   for (int world : {2, 4, 8}) expect_sharded_equals_whole(c, w, world, prompt);
 }
 
+// Passes every collective on to a rank's endpoint, counting the all-reduces.
+class CountingComm : public Communicator {
+ public:
+  explicit CountingComm(Communicator& inner) : inner_(inner) {}
+  int rank() const override { return inner_.rank(); }
+  int world() const override { return inner_.world(); }
+  void all_reduce_sum(void* buf, int64_t n, DType t) override {
+    ++all_reduces;
+    inner_.all_reduce_sum(buf, n, t);
+  }
+  void all_gather(const void* send, void* recv, int64_t n, DType t) override { inner_.all_gather(send, recv, n, t); }
+  void broadcast(void* buf, int64_t n, DType t, int root) override { inner_.broadcast(buf, n, t, root); }
+  void barrier() override { inner_.barrier(); }
+  int all_reduces = 0;
+
+ private:
+  Communicator& inner_;
+};
+
+// GPT-NeoX on random weights, both residual forms, equal to the unsharded model at 2, 4 and 8
+// ranks. With use_parallel_residual the attention and MLP partial sums of a layer share one
+// all-reduce (Megatron's GPT-J/NeoX layer): a forward issues 1 (embedding) + layers all-reduces,
+// the sequential form 1 + 2 x layers.
+TEST(TensorParallelSynthetic, GptNeoXBothResidualsAndOneAllReducePerParallelLayer) {
+  for (bool parallel : {true, false}) {
+    SCOPED_TRACE(parallel ? "parallel residual" : "sequential residual");
+    const std::string json = std::string(R"({"architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox",
+      "vocab_size": 1001, "hidden_size": 256, "intermediate_size": 1024, "num_hidden_layers": 3,
+      "num_attention_heads": 8, "max_position_embeddings": 512, "layer_norm_eps": 1e-5,
+      "rotary_pct": 0.25, "rotary_emb_base": 10000, "hidden_act": "gelu", "use_parallel_residual": )") +
+                             (parallel ? "true" : "false") + "}";
+    const io::ModelConfig c = io::parse_model_config(json, "", "synthetic");
+    auto w = std::make_shared<bench::SyntheticWeights>(c, DType::F32, 7);
+    std::vector<int32_t> prompt;
+    for (int i = 0; i < 29; ++i) prompt.push_back(int32_t((i * 7919 + 5) % 1001));
+    for (int world : {2, 4, 8}) expect_sharded_equals_whole(c, w, world, prompt);
+
+    constexpr int kWorld = 2;
+    CpuCommGroup group(kWorld);
+    RankThreads threads(kWorld);
+    std::vector<std::unique_ptr<model::Model>> ranks;
+    std::vector<std::unique_ptr<kv::KVCache>> caches;
+    std::vector<std::unique_ptr<CountingComm>> comms;
+    for (int r = 0; r < kWorld; ++r) {
+      ranks.push_back(model::Model::load_shard(c, w, model::tp_shard(c, kWorld, r)));
+      caches.push_back(std::make_unique<kv::KVCache>(ranks.back()->kv_layout(4)));
+      comms.push_back(std::make_unique<CountingComm>(group.rank(r)));
+    }
+    const std::vector<kv::BlockId> blocks = {0, 1};
+    Batch b;
+    b.seqs.push_back({prompt, 0, &blocks, {int32_t(prompt.size() - 1)}});
+    threads.run([&](int r) { ranks[size_t(r)]->forward(b, *caches[size_t(r)], comms[size_t(r)].get()); });
+    for (int r = 0; r < kWorld; ++r)
+      EXPECT_EQ(comms[size_t(r)]->all_reduces, 1 + (parallel ? 1 : 2) * c.num_layers) << "rank " << r;
+  }
+}
+
 io::ModelConfig shape(int64_t heads, int64_t kv, int64_t ffn, int64_t vocab) {
   io::ModelConfig c;
   c.num_heads = heads;
@@ -228,7 +287,7 @@ TEST(TpShard, RefusesWhatDoesNotSplit) {
 // The split table itself: which rows or columns of each tensor rank 1 of 4 holds.
 TEST(TpShard, WeightSplitTable) {
   io::ModelConfig c = shape(32, 8, 14336, 128256);
-  const model::TpShard s = model::tp_shard(c, 4, 1);
+  model::TpShard s = model::tp_shard(c, 4, 1);
   using model::SplitDim;
   auto is = [&](const std::string& name, SplitDim d, int64_t b, int64_t n) {
     const model::WeightSplit w = model::weight_split(name, c, s);
@@ -252,6 +311,23 @@ TEST(TpShard, WeightSplitTable) {
   is("model.embed_tokens.weight", SplitDim::Rows, 32064, 32064);
   is("lm_head.weight", SplitDim::Rows, 32064, 32064);
   is("model.norm.weight", SplitDim::None, 0, 0);
+
+  // GPT-NeoX: 40 heads of 128 (Polyglot-Ko-12.8B), rank 1 of 4 holds heads 10..19.
+  c = shape(40, 40, 20480, 30003);
+  c.family = io::Family::GptNeoX;
+  s = model::tp_shard(c, 4, 1);
+  is("gpt_neox.layers.7.attention.query_key_value.weight", SplitDim::Rows, 10 * 3 * 128, 10 * 3 * 128);
+  is("gpt_neox.layers.7.attention.query_key_value.bias", SplitDim::Rows, 10 * 3 * 128, 10 * 3 * 128);
+  is("gpt_neox.layers.7.attention.dense.weight", SplitDim::Cols, 10 * 128, 10 * 128);
+  is("gpt_neox.layers.7.attention.dense.bias", SplitDim::None, 0, 0);
+  is("gpt_neox.layers.7.mlp.dense_h_to_4h.weight", SplitDim::Rows, 5120, 5120);
+  is("gpt_neox.layers.7.mlp.dense_h_to_4h.bias", SplitDim::Rows, 5120, 5120);
+  is("gpt_neox.layers.7.mlp.dense_4h_to_h.weight", SplitDim::Cols, 5120, 5120);
+  is("gpt_neox.layers.7.mlp.dense_4h_to_h.bias", SplitDim::None, 0, 0);
+  is("gpt_neox.layers.7.input_layernorm.bias", SplitDim::None, 0, 0);
+  is("gpt_neox.embed_in.weight", SplitDim::Rows, 7501, 7501);
+  is("embed_out.weight", SplitDim::Rows, 7501, 7501);
+  is("gpt_neox.final_layer_norm.weight", SplitDim::None, 0, 0);
 }
 
 }  // namespace

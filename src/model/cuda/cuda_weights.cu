@@ -202,6 +202,8 @@ void CudaModel::Impl::allocate_buffers() {
 
 std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOptions& options) {
   const io::ModelConfig& c = host.config();
+  const std::string unsupported = cuda_unsupported(c);
+  SUNBAE_CHECK(unsupported.empty(), "CUDA backend: ", unsupported);
   SUNBAE_CHECK(cuda::attention_supports_head_dim(c.head_dim), "CUDA backend: head_dim ", c.head_dim,
                " is not built (supported: 16..32, 64, 128, 256)");
   auto m = std::make_unique<Impl>();
