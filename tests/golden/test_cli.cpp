@@ -87,6 +87,19 @@ TEST(Cli, InfoDescribesTheModel) {
   EXPECT_GT(j["parameters"].get<int64_t>(), 100000);
 }
 
+// The parameter count implied by the config (norm biases, ungated MLPs, tied tables) is what the
+// checkpoint holds, on every supported family.
+TEST(Cli, InfoCountsTheCheckpointsParameters) {
+  for (const std::string& dir : supported_fixture_dirs()) {
+    const Result r = run("info --json --model " + q(dir));
+    ASSERT_EQ(r.code, 0) << r.out;
+    const io::Checkpoint ck = io::Checkpoint::open_dir(dir);
+    int64_t stored = 0;
+    for (const std::string& name : ck.names()) stored += ck.get(name).numel();
+    EXPECT_EQ(nlohmann::json::parse(r.out)["parameters"].get<int64_t>(), stored) << dir;
+  }
+}
+
 TEST(Cli, IdsOutsideVocabularyFailWithoutWritingOutput) {
   TempDir t;
   const fs::path out = t / "l.safetensors";
