@@ -103,7 +103,8 @@ Logits Model::forward(const Batch& batch, kv::KVCache& cache, Communicator* comm
     else
       cpu::rmsnorm(in, w.data(), eps, rows, H, out);
   };
-  // The MLP on h, its activations in `up` (gated: gate * act(up) lands in `gate`); returns them.
+  // The MLP's hidden activations from h: gelu(up(h)) in `up`, or silu(gate(h)) * up(h) in `gate`
+  // (the load checked that the config is one of these two).
   auto mlp_hidden = [&](const LayerWeights& L) -> const float* {
     L.up.apply(h.data(), T, up.data());
     if (!c.gated_mlp) {

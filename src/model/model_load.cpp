@@ -62,6 +62,11 @@ Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
     return t;
   };
   auto vec = [&](const std::string& name, int64_t n) { return to_f32(tensor(name, {n})); };
+  // The builder's MLPs: SiLU-gated (Llama) and plain GELU (GPT-NeoX); Gemma's GELU-gated one
+  // would need its own kernel.
+  SUNBAE_CHECK(c.gated_mlp == (c.activation == io::Activation::Silu), src, ": a ",
+               c.gated_mlp ? "gated " : "plain ", c.activation == io::Activation::Silu ? "SiLU" : "GELU",
+               " MLP has no CPU kernel");
   const WeightNames& names = weight_names(c.family);
   const bool norm_bias = c.norm == io::NormType::LayerNorm;
   auto norm = [&](const std::string& base, std::vector<float>& w, std::vector<float>& b) {
