@@ -15,6 +15,7 @@
 #include "engine/model_runner.h"
 #ifdef SUNBAE_HAVE_CUDA
 #include "engine/cuda_model_runner.h"
+#include "engine/cuda_tp_model_runner.h"
 #endif
 #include "server/http_server.h"
 
@@ -49,7 +50,7 @@ Run add_serve(CLI::App& app) {
     int port = 8000;
     int64_t max_num_seqs = 256, max_batch_tokens = 2048, max_queue = 1024, kv_cache_mb = 4096, kv_blocks = 0;
     int64_t max_body_bytes = 8 << 20;
-    int http_threads = 512;
+    int http_threads = 512, tensor_parallel = 1;
     double shutdown_timeout = 30.0, gpu_memory_mb = 0;
     bool no_prefix_cache = false;
     int64_t step_delay_ms = 0;
@@ -70,6 +71,9 @@ Run add_serve(CLI::App& app) {
   app.add_option("--kv-cache-mb", o->kv_cache_mb, "KV cache size")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--gpu-memory", o->gpu_memory_mb, "CUDA: MB of GPU memory to use in all; 0: 90% of free")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--tensor-parallel", o->tensor_parallel,
+                 "Split the model across this many ranks (CUDA: GPUs 0..N-1 over NCCL; CPU: threads)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
   app.add_option("--kv-blocks", o->kv_blocks, "KV cache size in 16-token blocks (overrides --kv-cache-mb)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-prefix-caching", o->no_prefix_cache, "Do not reuse the KV of shared prompt prefixes");
@@ -115,8 +119,9 @@ Run add_serve(CLI::App& app) {
     std::shared_ptr<engine::Engine> engine;
     std::thread loader([&] {
       try {
-        auto model = model::Model::load(o->dir);
-        const int64_t context = engine::context_length(model->config());
+        auto [config, weights] = model::Model::open(o->dir);
+        const int64_t context = engine::context_length(config);
+        const int tp = o->tensor_parallel;
         std::unique_ptr<engine::ModelRunner> runner;
 #ifdef SUNBAE_HAVE_CUDA
         if (o->device == "cuda") {
@@ -126,10 +131,26 @@ Run add_serve(CLI::App& app) {
           co.max_context = context;
           co.kv_blocks = o->kv_blocks;
           co.gpu_memory_mb = o->gpu_memory_mb;
-          runner = std::make_unique<engine::CudaModelRunner>(std::move(model), co);
+          if (tp > 1)
+            runner = std::make_unique<engine::CudaTensorParallelRunner>(model::CudaTensorParallel::create(
+                config, std::shared_ptr<const model::TensorSource>(std::move(weights)), tp, co));
+          else
+            runner = std::make_unique<engine::CudaModelRunner>(
+                model::Model::from_parts(std::move(config), std::move(weights)), co);
         }
 #endif
+        if (!runner && tp > 1) {
+          // The whole model's KV bytes per block, so --kv-cache-mb buys as many blocks as one rank
+          // would get (split over the ranks' caches).
+          const int64_t per_block = kv::KVLayout{config.num_layers, config.num_kv_heads, config.head_dim, 1}.bytes();
+          const int64_t blocks = o->kv_blocks > 0 ? o->kv_blocks
+                                                  : std::min(std::max<int64_t>(1, (o->kv_cache_mb << 20) / per_block),
+                                                             o->max_num_seqs * kv::blocks_for_tokens(context));
+          runner = std::make_unique<engine::CpuTensorParallelRunner>(std::make_unique<model::CpuTensorParallel>(
+              std::move(config), std::shared_ptr<const model::TensorSource>(std::move(weights)), tp, blocks));
+        }
         if (!runner) {
+          auto model = model::Model::from_parts(std::move(config), std::move(weights));
           // By default no more than every running sequence at full context could use.
           const int64_t blocks =
               o->kv_blocks > 0 ? o->kv_blocks

@@ -220,3 +220,18 @@ TEST(Cli, BenchWritesTableAndJson) {
 
 }  // namespace
 }  // namespace sunbae::test
+
+namespace sunbae::test {
+namespace {
+
+// --tensor-parallel: a split the model does not allow fails the load with the rule it breaks (the
+// server exits 1), and the CPU bench refuses ranks that would share one memory bus.
+TEST(Cli, TensorParallelRefusals) {
+  expect_failure(run("serve --port 0 --model " + q(fixture("llama")) + " --tensor-parallel 3"),
+                 "the model's 4 attention heads do not split evenly across 3 ranks");
+  expect_failure(run("bench --model " + q(fixture("llama")) + " --tensor-parallel 2"),
+                 "--tensor-parallel > 1 needs --device cuda");
+}
+
+}  // namespace
+}  // namespace sunbae::test
