@@ -116,7 +116,7 @@ std::string name_of(const testing::TestParamInfo<std::string>& info) {
   return n;
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, CudaTensorParallel, testing::ValuesIn(supported_fixture_dirs()), name_of);
+INSTANTIATE_TEST_SUITE_P(Fixtures, CudaTensorParallel, testing::ValuesIn(cuda_fixture_dirs()), name_of);
 
 // More ranks than GPUs is refused with the count, before anything is allocated.
 TEST(CudaTensorParallelErrors, MoreRanksThanGpus) {
