@@ -34,19 +34,25 @@ void print_cuda_table(const nlohmann::ordered_json& j) {
   std::printf("%s on %s: copy bandwidth %.0f GB/s, decode step reads %.0f MB -> floor %.1f tok/s at batch 1\n",
               j["model"].get<std::string>().c_str(), j["gpu"].get<std::string>().c_str(), j["copy_gb_per_s"].get<double>(),
               j["decode_step_mb"].get<double>(), j["decode_floor_tokens_per_s"].get<double>());
-  std::printf("| batch | TTFT(%ld) ms | prefill tok/s | decode tok/s | %% of floor | ctx | weights MB | KV MB | act MB | VRAM MB |\n",
+  const int tp = j["tensor_parallel"].get<int>();
+  if (tp > 1)
+    std::printf("tensor parallel over %d GPUs: memory columns are rank 0's; all-reduce %% is the share of a decode step "
+                "(outside graphs) spent in NCCL collectives on rank 0\n", tp);
+  std::printf("| batch | TTFT(%ld) ms | prefill tok/s | decode tok/s | %% of floor | ctx | weights MB | KV MB | act MB | VRAM MB | all-reduce %% |\n",
               long(j["prompt_tokens"].get<int64_t>()));
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : j["runs"]) {
     if (r.contains("error")) {
       std::printf("| %ld | error: %s |\n", long(r["batch"].get<int64_t>()), r["error"].get<std::string>().c_str());
       continue;
     }
     const std::string pct = r.contains("decode_pct_of_floor") ? cat(std::lround(r["decode_pct_of_floor"].get<double>())) + "%" : "-";
-    std::printf("| %ld | %.1f | %.0f | %.1f | %s | %ld | %.0f | %.0f | %.0f | %.0f |\n", long(r["batch"].get<int64_t>()),
+    const std::string share = r.contains("allreduce_pct") ? cat(std::round(r["allreduce_pct"].get<double>() * 10) / 10) : "-";
+    std::printf("| %ld | %.1f | %.0f | %.1f | %s | %ld | %.0f | %.0f | %.0f | %.0f | %s |\n", long(r["batch"].get<int64_t>()),
                 r["ttft_ms"].get<double>(), r["prefill_tokens_per_s"].get<double>(), r["decode_tokens_per_s"].get<double>(),
                 pct.c_str(), long(r["context_tokens"].get<int64_t>()), r["weights_mb"].get<double>(),
-                r["kv_cache_mb"].get<double>(), r["activations_mb"].get<double>(), r["device_vram_used_mb"].get<double>());
+                r["kv_cache_mb"].get<double>(), r["activations_mb"].get<double>(), r["device_vram_used_mb"].get<double>(),
+                share.c_str());
   }
 }
 #endif
@@ -56,6 +62,7 @@ Run add_bench(CLI::App& app) {
   struct Opts {
     std::string dir, shape, config, dtype = "bf16", json_out, device = "cpu";
     int64_t prompt = 128, gen = 32, layers = 0, threads = 0, bandwidth_mib = 1024, context = 4096;
+    int tensor_parallel = 1;
     std::vector<int64_t> batches = {1, 16, 64};
     double gpu_memory_mb = 0;
     bool print_config = false;
@@ -80,6 +87,9 @@ Run add_bench(CLI::App& app) {
   app.add_option("--device", o->device, "Backend")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   app.add_option("--batch", o->batches, "CUDA: decode batch sizes to time")->delimiter(',')->capture_default_str();
   app.add_option("--context", o->context, "CUDA: KV capacity of the batch-1 run, in tokens")->capture_default_str();
+  app.add_option("--tensor-parallel", o->tensor_parallel,
+                 "CUDA: split the model across GPUs 0..N-1 (NCCL); reports the all-reduce time share")
+      ->capture_default_str()->check(CLI::Range(1, 64));
   app.add_option("--gpu-memory", o->gpu_memory_mb,
                  "CUDA: MB of GPU memory to use in all (imitates a smaller card); 0: 90% of free")
       ->check(CLI::NonNegativeNumber);
@@ -99,13 +109,18 @@ Run add_bench(CLI::App& app) {
       return 0;
     }
     SUNBAE_CHECK(o->prompt >= 1 && o->gen >= 2, "--prompt must be >= 1 and --gen >= 2");
+    SUNBAE_CHECK(o->tensor_parallel == 1 || o->device == "cuda",
+                 "--tensor-parallel > 1 needs --device cuda (CPU ranks share one memory bus: nothing to gain)");
     if (o->threads > 0) omp_set_num_threads(int(o->threads));
     const auto t_load = std::chrono::steady_clock::now();
     std::unique_ptr<model::Model> m;
+    std::shared_ptr<const model::TensorSource> weights;  // shared with tensor-parallel ranks
     std::string what;
     if (!o->dir.empty()) {
       SUNBAE_CHECK(o->layers == 0, "--layers applies to synthetic weights only");
-      m = model::Model::load(o->dir);
+      auto [config, source] = model::Model::open(o->dir);
+      weights = std::move(source);
+      m = model::Model::load_shard(config, weights, model::tp_shard(config, 1, 0));
       what = o->dir;
     } else {
       std::string json;
@@ -131,8 +146,8 @@ Run add_bench(CLI::App& app) {
       // On the GPU the values are made there: the host tensors stay unfilled placeholders.
       const bool on_gpu = o->device == "cuda";
       if (!on_gpu) std::fprintf(stderr, "building %s ...\n", what.c_str());
-      auto w = std::make_unique<bench::SyntheticWeights>(c, dt, 1234, !on_gpu);
-      m = model::Model::from_parts(c, std::move(w));
+      weights = std::make_shared<bench::SyntheticWeights>(c, dt, 1234, !on_gpu);
+      m = model::Model::load_shard(c, weights, model::tp_shard(c, 1, 0));
     }
     const double load_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
@@ -150,6 +165,8 @@ Run add_bench(CLI::App& app) {
       bo.batches = o->batches;
       bo.context = o->context;
       bo.gpu_memory_mb = o->gpu_memory_mb;
+      bo.tensor_parallel = o->tensor_parallel;
+      bo.weights = weights;
       if (o->dir.empty()) bo.synthetic_seed = 1234;
       nlohmann::ordered_json j = model::cuda_bench(*m, bo);
       j["model"] = what;

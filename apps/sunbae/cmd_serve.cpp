@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "commands.h"
 #include "bench/shapes.h"
@@ -20,6 +21,7 @@
 #include "text_model.h"
 #ifdef SUNBAE_HAVE_CUDA
 #include "engine/cuda_model_runner.h"
+#include "engine/cuda_tp_model_runner.h"
 #endif
 #include "server/http_server.h"
 
@@ -57,7 +59,7 @@ Run add_serve(CLI::App& app) {
     int64_t max_num_seqs = 256, max_batch_tokens = 2048, max_queue = 1024, kv_cache_mb = 4096, kv_blocks = 0;
     int64_t max_body_bytes = 8 << 20;
     int64_t max_model_len = 0;
-    int http_threads = 512;
+    int http_threads = 512, tensor_parallel = 1;
     double shutdown_timeout = 30.0, gpu_memory_mb = 0;
     bool no_prefix_cache = false, host_sampling = false;
     int64_t step_delay_ms = 0;
@@ -90,6 +92,9 @@ Run add_serve(CLI::App& app) {
   app.add_option("--kv-cache-mb", o->kv_cache_mb, "KV cache size")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--gpu-memory", o->gpu_memory_mb, "CUDA: MB of GPU memory to use in all; 0: 90% of free")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--tensor-parallel", o->tensor_parallel,
+                 "Split the model across this many ranks (CUDA: GPUs 0..N-1 over NCCL; CPU: threads)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
   app.add_option("--kv-blocks", o->kv_blocks, "KV cache size in 16-token blocks (overrides --kv-cache-mb)")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-model-len", o->max_model_len,
@@ -154,23 +159,24 @@ Run add_serve(CLI::App& app) {
     std::shared_ptr<engine::Engine> engine;
     std::thread loader([&] {
       try {
-        std::unique_ptr<model::Model> model;
+        io::ModelConfig config;
+        std::unique_ptr<model::TensorSource> weights;
         bool synthetic_on_gpu = false;
         if (!o->dir.empty()) {
-          model = model::Model::load(o->dir);
+          std::tie(config, weights) = model::Model::open(o->dir);
         } else {
-          io::ModelConfig c = o->shape.empty() ? io::parse_model_config(io::read_text_file(o->config), "", o->config)
-                                               : io::parse_model_config(bench::find_shape(o->shape).config_json,
-                                                                        "", o->shape);
+          config = o->shape.empty() ? io::parse_model_config(io::read_text_file(o->config), "", o->config)
+                                    : io::parse_model_config(bench::find_shape(o->shape).config_json, "", o->shape);
           const DType dt = o->dtype == "bf16" ? DType::BF16 : o->dtype == "f16" ? DType::F16 : DType::F32;
           // On the GPU the values are made there: the host tensors stay unfilled placeholders.
           synthetic_on_gpu = o->device == "cuda";
-          model = model::Model::from_parts(c, std::make_unique<bench::SyntheticWeights>(c, dt, 1234, !synthetic_on_gpu));
+          weights = std::make_unique<bench::SyntheticWeights>(config, dt, 1234, !synthetic_on_gpu);
         }
-        const int64_t model_context = engine::context_length(model->config());
+        const int64_t model_context = engine::context_length(config);
         SUNBAE_CHECK(o->max_model_len <= model_context, "--max-model-len ", o->max_model_len,
                      " exceeds the model's context of ", model_context, " tokens");
         const int64_t context = o->max_model_len > 0 ? o->max_model_len : model_context;
+        const int tp = o->tensor_parallel;
         std::unique_ptr<engine::ModelRunner> runner;
 #ifdef SUNBAE_HAVE_CUDA
         if (o->device == "cuda") {
@@ -181,12 +187,29 @@ Run add_serve(CLI::App& app) {
           co.kv_blocks = o->kv_blocks;
           co.gpu_memory_mb = o->gpu_memory_mb;
           if (synthetic_on_gpu) co.synthetic_seed = 1234;
-          auto cuda_runner = std::make_unique<engine::CudaModelRunner>(std::move(model), co);
-          cuda_runner->set_device_sampling(!o->host_sampling);
-          runner = std::move(cuda_runner);
+          if (tp > 1) {
+            runner = std::make_unique<engine::CudaTensorParallelRunner>(model::CudaTensorParallel::create(
+                config, std::shared_ptr<const model::TensorSource>(std::move(weights)), tp, co));
+          } else {
+            auto cuda_runner = std::make_unique<engine::CudaModelRunner>(
+                model::Model::from_parts(std::move(config), std::move(weights)), co);
+            cuda_runner->set_device_sampling(!o->host_sampling);
+            runner = std::move(cuda_runner);
+          }
         }
 #endif
+        if (!runner && tp > 1) {
+          // The whole model's KV bytes per block, so --kv-cache-mb buys as many blocks as one rank
+          // would get (split over the ranks' caches).
+          const int64_t per_block = kv::KVLayout{config.num_layers, config.num_kv_heads, config.head_dim, 1}.bytes();
+          const int64_t blocks = o->kv_blocks > 0 ? o->kv_blocks
+                                                  : std::min(std::max<int64_t>(1, (o->kv_cache_mb << 20) / per_block),
+                                                             o->max_num_seqs * kv::blocks_for_tokens(context));
+          runner = std::make_unique<engine::CpuTensorParallelRunner>(std::make_unique<model::CpuTensorParallel>(
+              std::move(config), std::shared_ptr<const model::TensorSource>(std::move(weights)), tp, blocks));
+        }
         if (!runner) {
+          auto model = model::Model::from_parts(std::move(config), std::move(weights));
           // By default no more than every running sequence at full context could use.
           const int64_t blocks =
               o->kv_blocks > 0 ? o->kv_blocks

@@ -182,7 +182,7 @@ const std::vector<NamedShape>& named_shapes() {
   "use_parallel_residual": true,
   "vocab_size": 30003
 })json",
-       false},
+       true},
       {"deepseek-v2", "deepseek-ai/DeepSeek-V2-Chat",
        // huggingface.co/deepseek-ai/DeepSeek-V2-Chat config.json at f1e9ce2 for the shapes and
        // rope_scaling; routed_scaling_factor, topk_group, v_head_dim and vocab_size as in

@@ -29,38 +29,40 @@ SyntheticWeights::SyntheticWeights(const io::ModelConfig& c, DType dtype, uint64
   pool_.resize(kPool);
   for (size_t i = 0; i < pool_.size(); ++i)
     pool_[i] = 2.0f * float(mix(seed ^ (i * 0x632be59bd9b4e019ull)) >> 40) / float(1 << 24) - 1.0f;
-  namespace n = model::names;
+  const model::WeightNames& n = model::weight_names(c.family);
   const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
   const float sh = 1.0f / std::sqrt(float(H)), sf = 1.0f / std::sqrt(float(F));
   const float sq = 1.0f / std::sqrt(float(c.num_heads * D));
-  add(n::kEmbed, {c.vocab_size, H}, 1.0f, 0.0f);
+  const bool norm_bias = c.norm == io::NormType::LayerNorm;
+  auto norm = [&](const std::string& base) {
+    add(base + ".weight", {H}, 0.1f, 1.0f);
+    if (norm_bias) add(base + ".bias", {H}, 0.1f, 0.0f);
+  };
+  auto linear = [&](const std::string& base, int64_t out, int64_t in, float scale, bool bias) {
+    add(base + ".weight", {out, in}, scale, 0.0f);
+    if (bias) add(base + ".bias", {out}, 0.1f, 0.0f);
+  };
+  add(std::string(n.embed) + ".weight", {c.vocab_size, H}, 1.0f, 0.0f);
   for (int64_t i = 0; i < c.num_layers; ++i) {
     if (fill_) std::fprintf(stderr, "\rsynthetic weights: layer %ld/%ld", long(i + 1), long(c.num_layers));
-    auto L = [&](const char* leaf) { return n::layer(i, leaf); };
-    add(L(n::kAttnNorm), {H}, 0.1f, 1.0f);
-    add(L(n::kMlpNorm), {H}, 0.1f, 1.0f);
-    add(L(n::kQ) + ".weight", {c.num_heads * D, H}, sh, 0.0f);
-    add(L(n::kK) + ".weight", {c.num_kv_heads * D, H}, sh, 0.0f);
-    add(L(n::kV) + ".weight", {c.num_kv_heads * D, H}, sh, 0.0f);
-    add(L(n::kO) + ".weight", {H, c.num_heads * D}, sq, 0.0f);
-    if (c.qkv_bias) {
-      add(L(n::kQ) + ".bias", {c.num_heads * D}, 0.1f, 0.0f);
-      add(L(n::kK) + ".bias", {c.num_kv_heads * D}, 0.1f, 0.0f);
-      add(L(n::kV) + ".bias", {c.num_kv_heads * D}, 0.1f, 0.0f);
+    auto L = [&](const char* leaf) { return n.layer(i, leaf); };
+    norm(L(n.attn_norm));
+    norm(L(n.mlp_norm));
+    if (n.qkv) {
+      linear(L(n.qkv), 3 * c.num_heads * D, H, sh, c.qkv_bias);
+    } else {
+      linear(L(n.q), c.num_heads * D, H, sh, c.qkv_bias);
+      linear(L(n.k), c.num_kv_heads * D, H, sh, c.qkv_bias);
+      linear(L(n.v), c.num_kv_heads * D, H, sh, c.qkv_bias);
     }
-    if (c.o_bias) add(L(n::kO) + ".bias", {H}, 0.1f, 0.0f);
-    add(L(n::kGate) + ".weight", {F, H}, sh, 0.0f);
-    add(L(n::kUp) + ".weight", {F, H}, sh, 0.0f);
-    add(L(n::kDown) + ".weight", {H, F}, sf, 0.0f);
-    if (c.mlp_bias) {
-      add(L(n::kGate) + ".bias", {F}, 0.1f, 0.0f);
-      add(L(n::kUp) + ".bias", {F}, 0.1f, 0.0f);
-      add(L(n::kDown) + ".bias", {H}, 0.1f, 0.0f);
-    }
+    linear(L(n.o), H, c.num_heads * D, sq, c.o_bias);
+    if (c.gated_mlp) linear(L(n.gate), F, H, sh, c.mlp_bias);
+    linear(L(n.up), F, H, sh, c.mlp_bias);
+    linear(L(n.down), H, F, sf, c.mlp_bias);
   }
   if (fill_) std::fprintf(stderr, "\n");
-  add(n::kFinalNorm, {H}, 0.1f, 1.0f);
-  if (!c.tie_word_embeddings) add(n::kLmHead, {c.vocab_size, H}, sh, 0.0f);
+  norm(n.final_norm);
+  if (!c.tie_word_embeddings) add(std::string(n.lm_head) + ".weight", {c.vocab_size, H}, sh, 0.0f);
 }
 
 void SyntheticWeights::add(const std::string& name, std::vector<int64_t> shape, float scale,

@@ -14,7 +14,7 @@ namespace sunbae::bench {
 
 class SyntheticWeights : public model::TensorSource {
  public:
-  // Every tensor a Llama-family model of this config needs, in `dtype`, values ~ U(-a, a) with
+  // Every tensor a model of this config needs, in `dtype`, values ~ U(-a, a) with
   // a = 1/sqrt(fan_in) (norms near 1) so activations stay finite through the layers. Values
   // come from one random pool of a length prime to every dimension, copied cyclically from a
   // per-tensor offset: as good as fresh randoms for timing, and 10x faster to build at 7B.

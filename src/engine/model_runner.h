@@ -9,6 +9,7 @@
 
 #include "io/model_config.h"
 #include "model/batch.h"
+#include "model/cpu_tensor_parallel.h"
 #include "model/model.h"
 
 namespace sunbae::engine {
@@ -51,6 +52,20 @@ class CpuModelRunner : public ModelRunner {
  private:
   std::unique_ptr<model::Model> model_;
   kv::KVCache cache_;
+};
+
+// The CPU model split over N rank threads (model/cpu_tensor_parallel.h): one memory bus, so no
+// faster than one rank; it serves to run the tensor-parallel path end to end without GPUs.
+class CpuTensorParallelRunner : public ModelRunner {
+ public:
+  explicit CpuTensorParallelRunner(std::unique_ptr<model::CpuTensorParallel> tp) : tp_(std::move(tp)) {}
+  const io::ModelConfig& config() const override { return tp_->config(); }
+  int64_t num_kv_blocks() const override { return tp_->num_kv_blocks(); }
+  model::Logits forward(const model::Batch& batch) override { return tp_->forward(batch); }
+  std::string device() const override { return "cpu x" + std::to_string(tp_->world()) + " tensor-parallel"; }
+
+ private:
+  std::unique_ptr<model::CpuTensorParallel> tp_;
 };
 
 }  // namespace sunbae::engine

@@ -17,7 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-enum class Arch { Llama, Mistral, Qwen2 };
+enum class Arch { Llama, Mistral, Qwen2, GptNeoX };
 
 struct ArchInfo {
   const char* name;
@@ -29,11 +29,15 @@ constexpr ArchInfo kArchs[] = {
     {"LlamaForCausalLM", Arch::Llama, "llama"},
     {"MistralForCausalLM", Arch::Mistral, "mistral"},
     {"Qwen2ForCausalLM", Arch::Qwen2, "qwen2"},
+    {"GPTNeoXForCausalLM", Arch::GptNeoX, "gpt_neox"},
 };
 
 // transformers' MistralConfig and Qwen2Config defaults for a config.json that omits these keys.
 constexpr int64_t kDefaultSlidingWindow = 4096;
 constexpr int64_t kDefaultQwen2MaxWindowLayers = 28;
+// GPTNeoXConfig's defaults.
+constexpr double kDefaultNeoXRotaryPct = 0.25;
+constexpr double kDefaultNeoXLayerNormEps = 1e-5;
 
 std::string brief(const json& v) {
   std::string s = v.dump();
@@ -170,7 +174,9 @@ const ArchInfo& parse_architecture(const Fields& f) {
        "' is not supported; supported: ", supported_architectures());
 }
 
-void parse_rope(const Fields& top, ModelConfig& c) {
+// GPT-NeoX configs before transformers 5 spell rope_theta "rotary_emb_base" and the rotary
+// fraction "rotary_pct" (default 0.25); `neox` reads those spellings too.
+void parse_rope(const Fields& top, bool neox, ModelConfig& c) {
   // Old files: "rope_theta" plus an optional "rope_scaling" dict. transformers 5 writes one
   // "rope_parameters" dict holding rope_theta too. Like transformers, a non-empty rope_scaling
   // wins over rope_parameters.
@@ -190,11 +196,13 @@ void parse_rope(const Fields& top, ModelConfig& c) {
   if (!theta) theta = top.opt_double("rope_theta");
   if (!theta && use_scaling && params)
     theta = Fields(*params, top.source(), "rope_parameters.").opt_double("rope_theta");
+  if (!theta && neox) theta = top.opt_double("rotary_emb_base");
   c.rope.theta = theta.value_or(10000.0);
   if (!(c.rope.theta > 0)) fail(top.source(), ": rope_theta must be > 0, got ", c.rope.theta);
 
   std::optional<double> partial = r.opt_double("partial_rotary_factor");
   if (!partial) partial = top.opt_double("partial_rotary_factor");
+  if (!partial && neox) partial = top.opt_double("rotary_pct").value_or(kDefaultNeoXRotaryPct);
   c.rope.partial_rotary_factor = partial.value_or(1.0);
   if (!(c.rope.partial_rotary_factor > 0 && c.rope.partial_rotary_factor <= 1))
     fail(top.source(), ": partial_rotary_factor must be in (0, 1], got ",
@@ -345,7 +353,8 @@ ModelConfig parse(const std::string& config_json, const std::string& config_sour
   const ArchInfo& arch = parse_architecture(f);
   c.architecture = arch.name;
   c.model_type = f.opt_string("model_type").value_or(arch.model_type);
-  c.family = arch.arch == Arch::Qwen2 ? Family::Qwen2 : Family::Llama;
+  const bool neox = arch.arch == Arch::GptNeoX;
+  c.family = arch.arch == Arch::Qwen2 ? Family::Qwen2 : neox ? Family::GptNeoX : Family::Llama;
 
   c.vocab_size = positive_int(f, "vocab_size");
   c.hidden_size = positive_int(f, "hidden_size");
@@ -374,17 +383,32 @@ ModelConfig parse(const std::string& config_json, const std::string& config_sour
   c.max_position_embeddings = f.opt_int("max_position_embeddings").value_or(default_context);
   if (c.max_position_embeddings <= 0)
     f.invalid("max_position_embeddings", cat("must be > 0, got ", c.max_position_embeddings));
-  c.rms_norm_eps = f.opt_double("rms_norm_eps").value_or(1e-6);
-  if (!(c.rms_norm_eps > 0)) f.invalid("rms_norm_eps", cat("must be > 0, got ", c.rms_norm_eps));
+  const char* eps_key = neox ? "layer_norm_eps" : "rms_norm_eps";
+  c.rms_norm_eps = f.opt_double(eps_key).value_or(neox ? kDefaultNeoXLayerNormEps : 1e-6);
+  if (!(c.rms_norm_eps > 0)) f.invalid(eps_key, cat("must be > 0, got ", c.rms_norm_eps));
 
-  c.hidden_act = f.opt_string("hidden_act").value_or("silu");
-  if (c.hidden_act != "silu")
-    fail(config_source, ": hidden_act '", c.hidden_act, "' is not supported; only 'silu' is");
+  // transformers maps "gelu" to the exact erf GELU; the tanh and sigmoid approximations
+  // ("gelu_new", "gelu_fast", ...) would each need their own kernel.
+  const char* act = neox ? "gelu" : "silu";
+  c.hidden_act = f.opt_string("hidden_act").value_or(act);
+  if (c.hidden_act != act)
+    fail(config_source, ": hidden_act '", c.hidden_act, "' is not supported for ", arch.name, "; only '", act,
+         "' is");
+  c.activation = neox ? Activation::Gelu : Activation::Silu;
+  c.norm = neox ? NormType::LayerNorm : NormType::RMSNorm;
+  c.gated_mlp = !neox;
+  // GPTNeoXConfig defaults use_parallel_residual to true.
+  c.parallel_residual = neox && f.opt_bool("use_parallel_residual").value_or(true);
 
-  parse_rope(f, c);
+  parse_rope(f, neox, c);
 
   c.tie_word_embeddings = f.opt_bool("tie_word_embeddings").value_or(false);
-  if (arch.arch == Arch::Qwen2) {
+  if (neox) {
+    // GPTNeoXConfig.attention_bias (default true) covers query_key_value and dense; the MLP's
+    // two linears always have biases.
+    c.qkv_bias = c.o_bias = f.opt_bool("attention_bias").value_or(true);
+    c.mlp_bias = true;
+  } else if (arch.arch == Arch::Qwen2) {
     c.qkv_bias = true;
     c.o_bias = false;
     c.mlp_bias = false;
@@ -415,10 +439,12 @@ int64_t ModelConfig::num_parameters() const {
   const int64_t kv = num_kv_heads * head_dim;
   const int64_t attention =
       d * q + 2 * d * kv + q * d + (qkv_bias ? q + 2 * kv : 0) + (o_bias ? d : 0);
-  const int64_t mlp = 3 * d * intermediate_size + (mlp_bias ? 2 * intermediate_size + d : 0);
-  const int64_t norms = 2 * d;
+  const int64_t mlp_in = gated_mlp ? 2 : 1;
+  const int64_t mlp = (mlp_in + 1) * d * intermediate_size + (mlp_bias ? mlp_in * intermediate_size + d : 0);
+  const int64_t norm_params = norm == NormType::LayerNorm ? 2 * d : d;  // weight (+ bias)
+  const int64_t norms = 2 * norm_params;
   const int64_t embeddings = vocab_size * d;
-  return embeddings + num_layers * (attention + mlp + norms) + d +
+  return embeddings + num_layers * (attention + mlp + norms) + norm_params +
          (tie_word_embeddings ? 0 : embeddings);
 }
 

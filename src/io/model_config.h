@@ -10,7 +10,10 @@
 
 namespace sunbae::io {
 
-enum class Family { Llama, Qwen2 };  // Mistral is Llama with a sliding window
+enum class Family { Llama, Qwen2, GptNeoX };  // Mistral is Llama with a sliding window
+
+enum class NormType { RMSNorm, LayerNorm };  // LayerNorm: mean-centred, with a bias
+enum class Activation { Silu, Gelu };        // Gelu: the exact erf form (transformers' "gelu")
 
 enum class RopeType { Default, Linear, Dynamic, Llama3 };
 
@@ -49,14 +52,22 @@ struct ModelConfig {
   int64_t num_kv_heads = 0;  // GQA; equals num_heads when config omits it
   int64_t head_dim = 0;      // explicit "head_dim" or hidden_size / num_heads
   int64_t max_position_embeddings = 0;
-  double rms_norm_eps = 1e-6;
+  double rms_norm_eps = 1e-6;  // the epsilon of whichever norm `norm` names
   RopeConfig rope;
   std::string hidden_act = "silu";
 
+  // The block's shape. Llama family: RMSNorm, SiLU-gated MLP, sequential residual. GPT-NeoX:
+  // LayerNorm with bias, plain GELU MLP, and (use_parallel_residual)
+  // x + attn(ln1(x)) + mlp(ln2(x)) instead of x' = x + attn(ln1(x)); x' + mlp(ln2(x')).
+  NormType norm = NormType::RMSNorm;
+  Activation activation = Activation::Silu;
+  bool gated_mlp = true;  // down(act(gate(x)) * up(x)); false: down(act(up(x)))
+  bool parallel_residual = false;
+
   bool tie_word_embeddings = false;
   bool qkv_bias = false;  // Qwen2 always; Llama when attention_bias
-  bool o_bias = false;    // Llama when attention_bias
-  bool mlp_bias = false;  // Llama when mlp_bias
+  bool o_bias = false;    // Llama and GPT-NeoX when attention_bias
+  bool mlp_bias = false;  // Llama when mlp_bias; GPT-NeoX always
 
   // Sliding-window attention: a query at position p sees keys at positions > p - window.
   // layer_sliding[i] says whether layer i uses it (Mistral: all layers when sliding_window is
@@ -80,7 +91,7 @@ ModelConfig load_model_config(const std::string& dir);
 // The same from JSON text (config, and generation config or empty); `source` names it in errors.
 ModelConfig parse_model_config(const std::string& config_json, const std::string& generation_json,
                                const std::string& source);
-// "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM"
+// "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GPTNeoXForCausalLM"
 std::string supported_architectures();
 
 }  // namespace sunbae::io

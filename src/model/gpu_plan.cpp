@@ -12,6 +12,13 @@ namespace {
 constexpr double kMiB = 1 << 20;
 }
 
+std::string cuda_unsupported(const io::ModelConfig& c) {
+  if (c.norm == io::NormType::RMSNorm && c.activation == io::Activation::Silu && c.gated_mlp && !c.parallel_residual)
+    return "";
+  return cat(c.architecture, " is not supported on the GPU (LlamaForCausalLM, MistralForCausalLM and ",
+             "Qwen2ForCausalLM are); run it with --device cpu");
+}
+
 int64_t gpu_weight_bytes(const io::ModelConfig& c, DType wt) {
   const int64_t e = int64_t(dtype_size(wt));
   const int64_t H = c.hidden_size, F = c.intermediate_size, V = c.vocab_size;

@@ -35,6 +35,11 @@ struct GpuMemoryReport {
   double total_mb() const { return weights_mb + kv_cache_mb + activations_mb + workspace_mb; }
 };
 
+// Empty when the CUDA backend runs this config's block; otherwise why not, naming the
+// architecture. Its kernels fuse the Llama block (RMSNorm prologues, SiLU-gated MLP, sequential
+// residual): GPT-NeoX's LayerNorm, plain GELU MLP and parallel residual have no CUDA kernels.
+std::string cuda_unsupported(const io::ModelConfig& c);
+
 // Activation bytes of one step buffer set (shared by the plan and the allocation).
 struct ActivationSizes {
   int64_t x, h, hb, qkv, q, att, gate_up, act, picked, logits, meta;

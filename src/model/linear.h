@@ -3,6 +3,7 @@
 // quantization), so no model code calls a raw matmul and silently loses either.
 #include <vector>
 
+#include "core/communicator.h"
 #include "kernels/weights.h"
 
 namespace sunbae::model {
@@ -15,6 +16,13 @@ struct Linear {
   int64_t out_features() const { return w.rows; }
   // y[M, out] = x[M, in] · W^T + bias
   void apply(const float* x, int64_t M, float* y) const;
+  // A row-parallel shard (tensor parallelism: W holds some input columns): y = x · W^T summed over
+  // the ranks by `comm`, then the bias added once.
+  void apply_row_parallel(const float* x, int64_t M, float* y, Communicator& comm) const;
+  // A row-parallel shard's share, y = x · W^T without the bias, for a caller that sums several
+  // layers' shares in one all-reduce and then adds each bias once (add_bias).
+  void apply_partial(const float* x, int64_t M, float* y) const;
+  void add_bias(float* y, int64_t M) const;
 };
 
 }  // namespace sunbae::model

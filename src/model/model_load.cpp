@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "io/gguf_config.h"
 #include "kernels/cpu/quant.h"
+#include "model/fused_qkv.h"
 #include "model/gguf_source.h"
 #include "model/model.h"
 #include "model/weight_names.h"
@@ -31,7 +32,7 @@ std::vector<float> to_f32(const TensorView& t) {
 }  // namespace
 
 Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
-    : config_(std::move(config)), source_(std::move(weights)) {
+    : config_(std::move(config)), shard_(tp_shard(config_, 1, 0)), source_(std::move(weights)) {
   const io::ModelConfig& c = config_;
   const std::string& src = source_->source();
   std::set<std::string> dtypes;
@@ -61,56 +62,96 @@ Model::Model(io::ModelConfig config, std::unique_ptr<TensorSource> weights)
     return t;
   };
   auto vec = [&](const std::string& name, int64_t n) { return to_f32(tensor(name, {n})); };
+  // The builder's MLPs: SiLU-gated (Llama) and plain GELU (GPT-NeoX); Gemma's GELU-gated one
+  // would need its own kernel.
+  SUNBAE_CHECK(c.gated_mlp == (c.activation == io::Activation::Silu), src, ": a ",
+               c.gated_mlp ? "gated " : "plain ", c.activation == io::Activation::Silu ? "SiLU" : "GELU",
+               " MLP has no CPU kernel");
+  const WeightNames& names = weight_names(c.family);
+  const bool norm_bias = c.norm == io::NormType::LayerNorm;
+  auto norm = [&](const std::string& base, std::vector<float>& w, std::vector<float>& b) {
+    w = vec(base + ".weight", c.hidden_size);
+    if (norm_bias) b = vec(base + ".bias", c.hidden_size);
+  };
   auto linear = [&](int64_t layer, const char* leaf, int64_t out, int64_t in, bool bias) {
-    const std::string base = names::layer(layer, leaf);
+    const std::string base = names.layer(layer, leaf);
     TensorView w = tensor(base + ".weight", {out, in});
     Linear l;
     l.w = {w.data, w.dtype, out, in};
     if (bias) l.bias = vec(base + ".bias", out);
     return l;
   };
+  // GPT-NeoX: one [heads * 3 * head_dim, hidden] matrix, split into q, k and v (fused_qkv.h).
+  auto split_qkv = [&](int64_t layer, LayerWeights& L) {
+    const std::string base = names.layer(layer, names.qkv);
+    const int64_t heads = c.num_heads, D = c.head_dim;
+    SUNBAE_CHECK(c.num_kv_heads == heads, src, ": a fused q/k/v needs as many key/value heads as heads");
+    const TensorView w = tensor(base + ".weight", {3 * heads * D, c.hidden_size});
+    const TensorView b = c.qkv_bias ? tensor(base + ".bias", {3 * heads * D}) : TensorView{};
+    for (auto [part, lin] : {std::pair{QkvPart::Q, &L.q}, {QkvPart::K, &L.k}, {QkvPart::V, &L.v}}) {
+      const TensorView pw = fused_qkv_part(w, heads, D, part, split_.emplace_back());
+      lin->w = {pw.data, pw.dtype, heads * D, c.hidden_size};
+      if (c.qkv_bias) lin->bias = to_f32(fused_qkv_part(b, heads, D, part, split_.emplace_back()));
+    }
+  };
 
   const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
   const int64_t q_out = c.num_heads * D, kv_out = c.num_kv_heads * D;
-  weights_.embed = tensor(names::kEmbed, {c.vocab_size, H});
+  weights_.embed = tensor(std::string(names.embed) + ".weight", {c.vocab_size, H});
   for (int64_t i = 0; i < c.num_layers; ++i) {
     LayerWeights L;
-    L.attn_norm = vec(names::layer(i, names::kAttnNorm), H);
-    L.mlp_norm = vec(names::layer(i, names::kMlpNorm), H);
-    L.q = linear(i, names::kQ, q_out, H, c.qkv_bias);
-    L.k = linear(i, names::kK, kv_out, H, c.qkv_bias);
-    L.v = linear(i, names::kV, kv_out, H, c.qkv_bias);
-    L.o = linear(i, names::kO, H, q_out, c.o_bias);
-    L.gate = linear(i, names::kGate, F, H, c.mlp_bias);
-    L.up = linear(i, names::kUp, F, H, c.mlp_bias);
-    L.down = linear(i, names::kDown, H, F, c.mlp_bias);
+    norm(names.layer(i, names.attn_norm), L.attn_norm, L.attn_norm_bias);
+    norm(names.layer(i, names.mlp_norm), L.mlp_norm, L.mlp_norm_bias);
+    if (names.qkv) {
+      split_qkv(i, L);
+    } else {
+      L.q = linear(i, names.q, q_out, H, c.qkv_bias);
+      L.k = linear(i, names.k, kv_out, H, c.qkv_bias);
+      L.v = linear(i, names.v, kv_out, H, c.qkv_bias);
+    }
+    L.o = linear(i, names.o, H, q_out, c.o_bias);
+    if (c.gated_mlp) L.gate = linear(i, names.gate, F, H, c.mlp_bias);
+    L.up = linear(i, names.up, F, H, c.mlp_bias);
+    L.down = linear(i, names.down, H, F, c.mlp_bias);
     L.sliding = c.sliding_window.has_value() && size_t(i) < c.layer_sliding.size() &&
                 c.layer_sliding[size_t(i)];
     weights_.layers.push_back(std::move(L));
   }
-  weights_.final_norm = vec(names::kFinalNorm, H);
+  norm(names.final_norm, weights_.final_norm, weights_.final_norm_bias);
   if (c.tie_word_embeddings) {
     weights_.lm_head.w = {weights_.embed.data, weights_.embed.dtype, c.vocab_size, H};
   } else {
-    TensorView w = tensor(names::kLmHead, {c.vocab_size, H});
+    TensorView w = tensor(std::string(names.lm_head) + ".weight", {c.vocab_size, H});
     weights_.lm_head.w = {w.data, w.dtype, c.vocab_size, H};
   }
   weights_.dtypes.assign(dtypes.begin(), dtypes.end());
   inv_freq_ = inv_freq_for(0);
 }
 
-std::unique_ptr<Model> Model::load(const std::string& dir) {
+std::pair<io::ModelConfig, std::unique_ptr<TensorSource>> Model::open(const std::string& dir) {
   if (io::GgufFile::sniff(dir)) {
     auto file = io::GgufFile::open(dir);
     io::ModelConfig config = io::gguf_model_config(*file);
     // llama.cpp's converter permutes q/k rows for "llama" only (qwen2 uses NeoX-style RoPE).
     const bool permuted = file->get_string("general.architecture") == "llama";
     auto weights = std::make_unique<GgufSource>(file, config.num_heads, config.num_kv_heads, permuted);
-    return std::unique_ptr<Model>(new Model(std::move(config), std::move(weights)));
+    return {std::move(config), std::move(weights)};
   }
   io::ModelConfig config = io::load_model_config(dir);
-  auto weights = std::make_unique<CheckpointSource>(io::Checkpoint::open_dir(dir));
+  return {std::move(config), std::make_unique<CheckpointSource>(io::Checkpoint::open_dir(dir))};
+}
+
+std::unique_ptr<Model> Model::load(const std::string& dir) {
+  auto [config, weights] = open(dir);
   return std::unique_ptr<Model>(new Model(std::move(config), std::move(weights)));
+}
+
+std::unique_ptr<Model> Model::load_shard(const io::ModelConfig& full, std::shared_ptr<const TensorSource> weights,
+                                         const TpShard& shard) {
+  auto m = std::unique_ptr<Model>(
+      new Model(shard_config(full, shard), std::make_unique<ShardSource>(std::move(weights), full, shard)));
+  m->shard_ = shard;
+  return m;
 }
 
 std::unique_ptr<Model> Model::from_parts(io::ModelConfig config,

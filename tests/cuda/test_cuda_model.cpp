@@ -169,7 +169,7 @@ std::string name_of(const testing::TestParamInfo<std::string>& info) {
   return n;
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, CudaGolden, testing::ValuesIn(supported_fixture_dirs()), name_of);
+INSTANTIATE_TEST_SUITE_P(Fixtures, CudaGolden, testing::ValuesIn(cuda_fixture_dirs()), name_of);
 
 // One sequence prefilled in chunks after a cached prefix, a batch of two sequences (the flash
 // prefill path), step-by-step decode (the decode path) and forward_sample's greedy tokens all
@@ -224,7 +224,7 @@ TEST_P(CudaGolden, ChunkedBatchedAndSampledAgree) {
 
 // Weights made on the GPU (benchmarks): finite logits, and the same seed gives the same model.
 TEST(CudaModel, SyntheticWeightsMadeOnTheGpu) {
-  auto host = model::Model::load(supported_fixture_dirs().front());
+  auto host = model::Model::load(cuda_fixture_dirs().front());
   model::CudaOptions o = small_options();
   o.synthetic_seed = 5;
   std::vector<std::vector<float>> runs;
@@ -248,8 +248,26 @@ TEST(CudaModel, SyntheticWeightsMadeOnTheGpu) {
   EXPECT_GT(rel_err(real->forward(b).data.data(), runs[0].data(), runs[0].size()), 0.1) << "not the checkpoint's weights";
 }
 
+// Architectures the CPU runs but the GPU kernels do not (GPT-NeoX) are refused by name, before
+// anything is allocated.
+TEST(CudaModel, RefusesArchitecturesWithoutGpuKernels) {
+  for (const std::string& dir : supported_fixture_dirs()) {
+    const auto cuda = cuda_fixture_dirs();
+    if (std::find(cuda.begin(), cuda.end(), dir) != cuda.end()) continue;
+    auto host = model::Model::load(dir);
+    try {
+      model::CudaModel::create(*host, small_options());
+      ADD_FAILURE() << dir << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(host->config().architecture + " is not supported on the GPU"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(CudaModel, OutOfMemoryIsAClearError) {
-  const auto dirs = supported_fixture_dirs();
+  const auto dirs = cuda_fixture_dirs();
   auto host = model::Model::load(dirs.front());
   auto expect_error = [&](const model::CudaOptions& o, const std::string& part) {
     try {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/model_config.h"
+#include "model/gpu_plan.h"
 
 namespace sunbae::test {
 
@@ -27,6 +28,13 @@ std::vector<std::string> supported_fixture_dirs() {
     const auto j = nlohmann::json::parse(f);
     if (supported.find(j["architectures"][0].get<std::string>()) != std::string::npos) out.push_back(d);
   }
+  return out;
+}
+
+std::vector<std::string> cuda_fixture_dirs() {
+  std::vector<std::string> out;
+  for (const std::string& d : supported_fixture_dirs())
+    if (model::cuda_unsupported(io::load_model_config(d)).empty()) out.push_back(d);
   return out;
 }
 

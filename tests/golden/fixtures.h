@@ -21,5 +21,7 @@ std::vector<std::string> fixture_dirs();
 Golden load_golden(const std::string& dir);
 // Fixture folders whose config.json names an architecture Sunbae runs today.
 std::vector<std::string> supported_fixture_dirs();
+// Those of them the CUDA backend runs too (model::cuda_unsupported is empty).
+std::vector<std::string> cuda_fixture_dirs();
 
 }  // namespace sunbae::test

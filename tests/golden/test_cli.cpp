@@ -87,6 +87,19 @@ TEST(Cli, InfoDescribesTheModel) {
   EXPECT_GT(j["parameters"].get<int64_t>(), 100000);
 }
 
+// The parameter count implied by the config (norm biases, ungated MLPs, tied tables) is what the
+// checkpoint holds, on every supported family.
+TEST(Cli, InfoCountsTheCheckpointsParameters) {
+  for (const std::string& dir : supported_fixture_dirs()) {
+    const Result r = run("info --json --model " + q(dir));
+    ASSERT_EQ(r.code, 0) << r.out;
+    const io::Checkpoint ck = io::Checkpoint::open_dir(dir);
+    int64_t stored = 0;
+    for (const std::string& name : ck.names()) stored += ck.get(name).numel();
+    EXPECT_EQ(nlohmann::json::parse(r.out)["parameters"].get<int64_t>(), stored) << dir;
+  }
+}
+
 TEST(Cli, IdsOutsideVocabularyFailWithoutWritingOutput) {
   TempDir t;
   const fs::path out = t / "l.safetensors";
@@ -191,8 +204,33 @@ TEST(Cli, BenchWritesTableAndJson) {
       EXPECT_GT(j[k].get<double>(), 0.0) << k;
     EXPECT_NEAR(j["ttft_ms"].get<double>(), 1000.0 * j["prefill_s"].get<double>(), 1e-6);
   }
+  // The 12.8B GPT-NeoX shape (issue 8's tensor-parallel target) at one of its 40 layers: 1.3 GB
+  // of random bf16 weights, embeddings included.
+  const fs::path out = t / "neox.json";
+  const Result r = run("bench --shape polyglot-ko-12.8b --layers 1 --dtype bf16 --prompt 8 --gen 2 "
+                       "--bandwidth-mib 16 --json " + q(out));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(std::ifstream(out));
+  EXPECT_EQ(j["architecture"], "GPTNeoXForCausalLM");
+  EXPECT_EQ(j["layers"], 1);
+  EXPECT_GT(j["decode_tokens_per_s"].get<double>(), 0.0);
   expect_failure(run("bench --shape no-such-model"), "mistral-7b");
   expect_failure(run("bench --shape gemma-2-9b"), "not supported yet");
+}
+
+}  // namespace
+}  // namespace sunbae::test
+
+namespace sunbae::test {
+namespace {
+
+// --tensor-parallel: a split the model does not allow fails the load with the rule it breaks (the
+// server exits 1), and the CPU bench refuses ranks that would share one memory bus.
+TEST(Cli, TensorParallelRefusals) {
+  expect_failure(run("serve --port 0 --model " + q(fixture("llama")) + " --tensor-parallel 3"),
+                 "the model's 4 attention heads do not split evenly across 3 ranks");
+  expect_failure(run("bench --model " + q(fixture("llama")) + " --tensor-parallel 2"),
+                 "--tensor-parallel > 1 needs --device cuda");
 }
 
 }  // namespace

@@ -103,5 +103,46 @@ TEST(ModelInputs, UnalignedTensorsLoadAndGiveTheSameLogits) {
   fs::remove_all(dir);
 }
 
+// The GPT-NeoX fixture's tensors with one name hidden.
+class Hiding : public model::TensorSource {
+ public:
+  Hiding(std::unique_ptr<model::TensorSource> inner, std::string hidden)
+      : inner_(std::move(inner)), hidden_(std::move(hidden)) {}
+  bool has(std::string_view n) const override { return n != hidden_ && inner_->has(n); }
+  TensorView get(std::string_view n) const override { return inner_->get(n); }
+  const std::string& source() const override { return inner_->source(); }
+
+ private:
+  std::unique_ptr<model::TensorSource> inner_;
+  std::string hidden_;
+};
+
+// What only GPT-NeoX reads (LayerNorm biases, the fused q/k/v and its bias, dense_h_to_4h) is
+// required and named when missing; a config asking for an MLP the builder has no kernel for is
+// refused at load rather than computed wrongly.
+TEST(ModelInputs, GptNeoXTensorsAreRequiredAndNamed) {
+  const std::string dir = std::string(SUNBAE_FIXTURES_DIR) + "/gpt-neox";
+  for (const char* name : {"gpt_neox.layers.1.post_attention_layernorm.bias", "gpt_neox.final_layer_norm.bias",
+                           "gpt_neox.layers.0.attention.query_key_value.weight",
+                           "gpt_neox.layers.0.attention.query_key_value.bias", "gpt_neox.layers.1.mlp.dense_h_to_4h.bias",
+                           "embed_out.weight"}) {
+    auto [config, weights] = model::Model::open(dir);
+    try {
+      model::Model::from_parts(config, std::make_unique<Hiding>(std::move(weights), name));
+      ADD_FAILURE() << name << " was not required";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + name + "' not found"), std::string::npos) << e.what();
+    }
+  }
+  auto [config, weights] = model::Model::open(dir);
+  config.gated_mlp = true;  // a GELU-gated MLP (Gemma's) is not built yet
+  try {
+    model::Model::from_parts(config, std::move(weights));
+    ADD_FAILURE() << "a gated GELU MLP was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gated GELU MLP has no CPU kernel"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace sunbae::test

@@ -134,6 +134,41 @@ TEST(CpuKernels, RmsNormSiluAndEmbeddingMatchReference) {
   EXPECT_EQ(rel_err(e, eref), 0.0);
 }
 
+// Rows off-centre (mean 4) and of different scales, so a missing mean subtraction, a biased or
+// unbiased variance mix-up or a dropped bias each shows far above the tolerance.
+TEST(CpuKernels, LayerNormAndGeluMatchReference) {
+  std::mt19937 rng(4);
+  const int64_t M = 6, D = 70;
+  std::vector<float> x = randn(size_t(M * D), rng, 2.0f), w = randn(size_t(D), rng), b = randn(size_t(D), rng);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t d = 0; d < D; ++d) x[size_t(m * D + d)] = 4.0f + float(m + 1) * x[size_t(m * D + d)];
+  std::vector<double> ref(x.size());
+  for (int64_t m = 0; m < M; ++m) {
+    double mean = 0, var = 0;
+    for (int64_t d = 0; d < D; ++d) mean += x[size_t(m * D + d)];
+    mean /= D;
+    for (int64_t d = 0; d < D; ++d) var += (x[size_t(m * D + d)] - mean) * (x[size_t(m * D + d)] - mean);
+    const double inv = 1.0 / std::sqrt(var / D + 1e-5);
+    for (int64_t d = 0; d < D; ++d)
+      ref[size_t(m * D + d)] = (x[size_t(m * D + d)] - mean) * inv * w[size_t(d)] + b[size_t(d)];
+  }
+  std::vector<float> y = poisoned(x.size());
+  layernorm(x.data(), w.data(), b.data(), 1e-5f, M, D, y.data());
+  EXPECT_LT(rel_err(y, ref), 1e-6);
+  layernorm(x.data(), w.data(), b.data(), 1e-5f, M, D, x.data());  // in place
+  EXPECT_EQ(x, y);
+
+  std::vector<float> g = randn(300, rng, 3.0f);
+  g[0] = -12.0f, g[1] = 9.0f, g[2] = 0.0f;
+  std::vector<double> gref(g.size());
+  for (size_t i = 0; i < g.size(); ++i) gref[i] = 0.5 * g[i] * (1.0 + std::erf(g[i] / std::sqrt(2.0)));
+  gelu(g.data(), int64_t(g.size()));
+  // Tight enough that gelu's tanh approximation (transformers' "gelu_new") would fail it.
+  EXPECT_LT(rel_err(g, gref), 1e-6);
+  EXPECT_EQ(g[2], 0.0f);
+  EXPECT_GT(g[0], -1e-20f);
+}
+
 TEST(CpuKernels, RopeRotatesHalvesByPositionTimesFrequency) {
   std::mt19937 rng(3);
   const int64_t M = 3, H = 2, D = 8, rot = 6;

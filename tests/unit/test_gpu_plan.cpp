@@ -21,6 +21,22 @@ TEST(GpuPlan, WeightBytesAreTheParameterCountInHalfPlusF32Norms) {
   EXPECT_EQ(gpu_weight_bytes(c, DType::F16), gpu_weight_bytes(c, DType::BF16));
 }
 
+TEST(GpuPlan, OnlyTheLlamaBlockRunsOnTheGpu) {
+  EXPECT_EQ(cuda_unsupported(mistral()), "");
+  const io::ModelConfig neox =
+      io::parse_model_config(bench::find_shape("polyglot-ko-12.8b").config_json, "", "polyglot");
+  EXPECT_NE(cuda_unsupported(neox).find("GPTNeoXForCausalLM is not supported on the GPU"), std::string::npos);
+  // Each NeoX feature alone is enough to refuse: none has a CUDA kernel.
+  for (auto change : {+[](io::ModelConfig& c) { c.norm = io::NormType::LayerNorm; },
+                      +[](io::ModelConfig& c) { c.gated_mlp = false; },
+                      +[](io::ModelConfig& c) { c.activation = io::Activation::Gelu; },
+                      +[](io::ModelConfig& c) { c.parallel_residual = true; }}) {
+    io::ModelConfig c = mistral();
+    change(c);
+    EXPECT_NE(cuda_unsupported(c), "");
+  }
+}
+
 TEST(GpuPlan, KvTakesWhatTheBudgetLeaves) {
   const io::ModelConfig c = mistral();
   CudaOptions o;

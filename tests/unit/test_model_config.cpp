@@ -483,14 +483,85 @@ TEST(ModelConfig, MistralIgnoresBiasFlagsAndDefaultsContextLikeTransformers) {
   EXPECT_EQ(c.max_position_embeddings, 131072);
 }
 
+json neox() {
+  return {{"architectures", json::array({"GPTNeoXForCausalLM"})},
+          {"vocab_size", 1000},
+          {"hidden_size", 64},
+          {"intermediate_size", 256},
+          {"num_hidden_layers", 2},
+          {"num_attention_heads", 4}};
+}
+
+// GPTNeoXConfig's defaults: LayerNorm eps 1e-5, rotary_pct 0.25, base 10000, parallel residual,
+// attention biases on, exact GELU.
+TEST(ModelConfig, GptNeoXDefaults) {
+  const auto c = parse(neox());
+  EXPECT_EQ(c.family, Family::GptNeoX);
+  EXPECT_EQ(c.model_type, "gpt_neox");
+  EXPECT_EQ(c.norm, sunbae::io::NormType::LayerNorm);
+  EXPECT_EQ(c.activation, sunbae::io::Activation::Gelu);
+  EXPECT_FALSE(c.gated_mlp);
+  EXPECT_TRUE(c.parallel_residual);
+  EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-5);
+  EXPECT_DOUBLE_EQ(c.rope.partial_rotary_factor, 0.25);
+  EXPECT_DOUBLE_EQ(c.rope.theta, 10000.0);
+  EXPECT_TRUE(c.qkv_bias && c.o_bias && c.mlp_bias);
+  EXPECT_EQ(c.num_kv_heads, 4);
+  EXPECT_EQ(c.max_position_embeddings, 2048);
+  EXPECT_FALSE(c.sliding_window.has_value());
+  // Llama keeps its own block.
+  const auto l = parse(llama());
+  EXPECT_EQ(l.norm, sunbae::io::NormType::RMSNorm);
+  EXPECT_TRUE(l.gated_mlp);
+  EXPECT_FALSE(l.parallel_residual);
+}
+
+// Checkpoints on the Hub (Polyglot-Ko, KoAlpaca) use the pre-5.x spelling; transformers 5 writes
+// rope_parameters. Both describe the same rotation.
+TEST(ModelConfig, GptNeoXOldAndNewRopeSpellings) {
+  json old = neox();
+  old["rotary_pct"] = 0.5;
+  old["rotary_emb_base"] = 20000;
+  old["layer_norm_eps"] = 1e-3;
+  old["use_parallel_residual"] = false;
+  old["attention_bias"] = false;
+  json now = neox();
+  now["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 20000}, {"partial_rotary_factor", 0.5}};
+  for (const json& j : {old, now}) {
+    const auto c = parse(j);
+    EXPECT_DOUBLE_EQ(c.rope.partial_rotary_factor, 0.5);
+    EXPECT_DOUBLE_EQ(c.rope.theta, 20000.0);
+  }
+  const auto c = parse(old);
+  EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-3);
+  EXPECT_FALSE(c.parallel_residual);
+  EXPECT_FALSE(c.qkv_bias || c.o_bias);
+  EXPECT_TRUE(c.mlp_bias);
+  // Llama ignores the NeoX spellings (its config class has no such keys).
+  json l = llama();
+  l["rotary_pct"] = 0.5;
+  EXPECT_DOUBLE_EQ(parse(l).rope.partial_rotary_factor, 1.0);
+}
+
+TEST(ModelConfig, GptNeoXActivationMustBeExactGelu) {
+  json j = neox();
+  j["hidden_act"] = "gelu_new";
+  EXPECT_CONTAINS(error_of(j), "hidden_act 'gelu_new' is not supported for GPTNeoXForCausalLM; only 'gelu' is");
+  j["hidden_act"] = "gelu";
+  EXPECT_NO_THROW(parse(j));
+  EXPECT_CONTAINS(error_of(with_arch(j, "LlamaForCausalLM")), "only 'silu' is");
+  j["layer_norm_eps"] = 0;
+  EXPECT_CONTAINS(error_of(j), "'layer_norm_eps' must be > 0");
+}
+
 TEST(ModelConfig, UnknownArchitectureListsSupported) {
   json j = with_arch(llama(), "GemmaForCausalLM");
   std::string msg = error_of(j);
   EXPECT_CONTAINS(msg,
                   "test-config: architecture 'GemmaForCausalLM' is not supported; supported: "
-                  "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM");
+                  "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GPTNeoXForCausalLM");
   EXPECT_EQ(sunbae::io::supported_architectures(),
-            "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM");
+            "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GPTNeoXForCausalLM");
 
   j.erase("architectures");
   EXPECT_CONTAINS(error_of(j), "supported: LlamaForCausalLM");
@@ -597,7 +668,7 @@ TEST(NamedShapes, FindShapeListsValidNames) {
   }
 }
 
-TEST(NamedShapes, AllAreValidJsonAndOnlyLlamaFamilyIsSupported) {
+TEST(NamedShapes, AllAreValidJsonAndTheSupportedOnesParse) {
   const auto& shapes = sunbae::bench::named_shapes();
   EXPECT_EQ(shapes.size(), 8u);
   for (const auto& s : shapes) {
@@ -618,7 +689,8 @@ TEST(NamedShapes, SupportedShapesMatchPublishedSizes) {
     double params;
   };
   for (Expect e :
-       {Expect{"mistral-7b", 7.25e9}, Expect{"qwen2.5-7b", 7.62e9}, Expect{"llama-3-8b", 8.03e9}}) {
+       {Expect{"mistral-7b", 7.25e9}, Expect{"qwen2.5-7b", 7.62e9}, Expect{"llama-3-8b", 8.03e9},
+        Expect{"polyglot-ko-12.8b", 12.8e9}}) {
     const sunbae::bench::NamedShape s = sunbae::bench::find_shape(e.name);  // a copy: gcc 13 flags the reference
     ModelConfig c = sunbae::io::parse_model_config(s.config_json, "", s.name);
     EXPECT_NEAR(double(c.num_parameters()), e.params, 0.01 * e.params) << e.name;
@@ -641,6 +713,13 @@ TEST(NamedShapes, SupportedShapesMatchPublishedSizes) {
   EXPECT_EQ(ko.num_kv_heads, 32);
   EXPECT_DOUBLE_EQ(ko.rope.theta, 10000.0);
   EXPECT_EQ(ko.dtype, sunbae::DType::F16);
+
+  ModelConfig polyglot =
+      sunbae::io::parse_model_config(sunbae::bench::find_shape("polyglot-ko-12.8b").config_json, "", "p");
+  EXPECT_EQ(polyglot.family, Family::GptNeoX);
+  EXPECT_TRUE(polyglot.parallel_residual);
+  EXPECT_DOUBLE_EQ(polyglot.rope.partial_rotary_factor, 0.5);  // rotary_pct
+  EXPECT_EQ(polyglot.head_dim, 128);
 }
 
 }  // namespace

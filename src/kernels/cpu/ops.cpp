@@ -32,6 +32,23 @@ void rmsnorm(const float* x, const float* w, float eps, int64_t M, int64_t D, fl
   }
 }
 
+void layernorm(const float* x, const float* w, const float* b, float eps, int64_t M, int64_t D, float* y) {
+#pragma omp parallel for if (M > 4)
+  for (int64_t m = 0; m < M; ++m) {
+    const float* xm = x + m * D;
+    float* ym = y + m * D;
+    // Two passes in double, as rmsnorm: torch's f32 reductions land within 1e-7 of it.
+    double sum = 0.0;
+    for (int64_t d = 0; d < D; ++d) sum += xm[d];
+    const double mean = sum / double(D);
+    double ss = 0.0;
+    for (int64_t d = 0; d < D; ++d) ss += (xm[d] - mean) * (xm[d] - mean);
+    const float inv = float(1.0 / std::sqrt(ss / double(D) + double(eps)));
+    const float mu = float(mean);
+    for (int64_t d = 0; d < D; ++d) ym[d] = (xm[d] - mu) * inv * w[d] + b[d];
+  }
+}
+
 void add_inplace(float* x, const float* y, int64_t n) {
 #pragma omp parallel for if (n > 65536)
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
@@ -44,6 +61,12 @@ void silu_mul(float* gate, const float* up, int64_t M, int64_t F) {
     const float g = gate[i];
     gate[i] = g / (1.0f + std::exp(-g)) * up[i];
   }
+}
+
+void gelu(float* x, int64_t n) {
+  constexpr float kInvSqrt2 = 0.70710678118654752440f;
+#pragma omp parallel for if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
 }
 
 void rope(float* x, int64_t M, int64_t heads, int64_t head_dim, int64_t rot_dim,

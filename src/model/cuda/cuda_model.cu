@@ -146,8 +146,9 @@ Logits CudaModel::forward(const Batch& batch) {
   launch_step(m, batch, nullptr);
   Logits out;
   for (const SequenceStep& st : batch.seqs) out.rows += int64_t(st.logit_rows.size());
-  out.vocab = m.host->config().vocab_size;
-  if (out.rows > 0) {
+  out.vocab = m.host->vocab_size();
+  // Every rank of a group holds the gathered logits; rank 0 alone brings them back.
+  if (out.rows > 0 && m.adds_residual()) {
     out.data.resize(size_t(out.rows * out.vocab));
     SUNBAE_CUDA_CHECK(cudaMemcpyAsync(out.data.data(), m.logits.get(), out.data.size() * 4, cudaMemcpyDeviceToHost,
                                       m.stream));
@@ -196,7 +197,10 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
   r.slots = slots.get<int32_t>();
   r.q_out = q.get<float>();
 
-  cuda::embedding(embed.get(), wt, ids.get<int32_t>(), T, H, xr, stream);
+  if (comm)
+    tp_embedding(T);
+  else
+    cuda::embedding(embed.get(), wt, ids.get<int32_t>(), T, H, xr, stream);
   for (size_t l = 0; l < layers.size(); ++l) {
     GpuLayer& L = layers[l];
     r.k_pool = k_pool[l].get<uint16_t>();
@@ -239,7 +243,8 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
     else
       cuda::prefill_attention(a, stream);
     if (!small) cuda::to_half(att.get<float>(), T * Hq * D, hb.get(), half, stream);
-    linear(L.o, att.get<float>(), hb.get(), T, xr, true);  // residual add in the epilogue
+    linear(L.o, att.get<float>(), hb.get(), T, xr, adds_residual());  // residual add in the epilogue
+    if (comm) tp_all_reduce(xr, T * H);
 
     if (fused) {
       cuda::GemvArgs g = gemv_args(L.gate_up, xr, T, act_.get<float>(), false);
@@ -253,12 +258,13 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
       cuda::silu_mul_fused(gate_up.get<float>(), T, F, small ? act_.get() : hb.get(),
                            small ? cuda::OutType::F32 : half, stream);
     }
-    linear(L.down, act_.get<float>(), hb.get(), T, xr, true);
+    linear(L.down, act_.get<float>(), hb.get(), T, xr, adds_residual());
+    if (comm) tp_all_reduce(xr, T * H);
   }
   if (P == 0) return;
   cuda::gather_rows(xr, picks.get<int32_t>(), P, H, picked.get<float>(), stream);
   if (P <= cuda::kGemvFusedMaxRows) {
-    cuda::GemvArgs g = gemv_args(lm_head, picked.get<float>(), P, logits.get<float>(), false);
+    cuda::GemvArgs g = gemv_args(lm_head, picked.get<float>(), P, lm_head_out(), false);
     g.norm_w = final_norm.get<float>();
     g.norm_eps = eps;
     cuda::gemv(g, stream);
@@ -266,10 +272,11 @@ void CudaModel::Impl::run_step(int64_t T, int64_t P, int64_t n_seqs, int64_t max
     const bool small_p = P <= gemv_rows;
     cuda::rmsnorm(picked.get<float>(), final_norm.get<float>(), eps, P, H, small_p ? h.get() : hb.get(),
                   small_p ? cuda::OutType::F32 : half, stream);
-    linear(lm_head, h.get<float>(), hb.get(), P, logits.get<float>(), false);
+    linear(lm_head, h.get<float>(), hb.get(), P, lm_head_out(), false);
   }
+  if (comm) tp_gather_logits(P);
   if (sample)
-    cuda::sample_rows(logits.get<float>(), P, c.vocab_size, sample_rows.get<cuda::SampleRow>(), tokens.get<int32_t>(),
+    cuda::sample_rows(logits.get<float>(), P, host->vocab_size(), sample_rows.get<cuda::SampleRow>(), tokens.get<int32_t>(),
                       sample_ws.get(), stream);
 }
 

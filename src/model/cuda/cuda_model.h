@@ -12,11 +12,16 @@
 
 namespace sunbae::model {
 
+class NcclCommunicator;
+
 class CudaModel {
  public:
   // Uploads `host`'s weights and allocates the KV cache and activation buffers of the plan.
   // Throws Error naming what did not fit.
-  static std::unique_ptr<CudaModel> create(const Model& host, const CudaOptions& options = {});
+  // A tensor-parallel rank passes its shard (Model::load_shard) as host and its communicator, on
+  // the thread whose current device is the rank's (CudaTensorParallel does both).
+  static std::unique_ptr<CudaModel> create(const Model& host, const CudaOptions& options = {},
+                                           NcclCommunicator* comm = nullptr);
   ~CudaModel();
 
   const Model& host() const;
@@ -28,6 +33,10 @@ class CudaModel {
   // order); only the token ids come back.
   std::vector<int32_t> forward_sample(const Batch& batch, const std::vector<cuda::SampleRow>& params);
   void set_use_graphs(bool on);
+  // One forward_sample step outside any graph, with CUDA events around its collectives:
+  // {step ms, collective ms} (from the metadata upload to the tokens back; 0 collective ms for a
+  // whole model). The collectives' time includes waiting for the slowest rank.
+  std::pair<double, double> profile_collectives(const Batch& batch, const std::vector<cuda::SampleRow>& params);
 
   struct Impl;  // opaque outside src/model/cuda
 

@@ -40,6 +40,8 @@ struct GpuLayer {
 // the copy bandwidth.
 constexpr int64_t kGemvRows = 8;
 
+class NcclCommunicator;
+
 struct CudaModel::Impl {
   const Model* host = nullptr;
   CudaOptions opt;
@@ -66,6 +68,23 @@ struct CudaModel::Impl {
   // tensor-core GEMV against cuBLASLt).
   int64_t gemv_rows = kGemvRows;
   std::map<std::tuple<int64_t, int64_t, bool>, cudaGraphExec_t> graphs;  // (rows, logit rows, sampled)
+
+  // Tensor parallelism (cuda_tp.cu); comm is null for a whole model. A rank's host is its shard:
+  // o/down hold its input columns, so their outputs are partial sums. Rank 0 adds its part (and
+  // the bias) to the residual x, the other ranks write theirs over x, and the all-reduce of x
+  // leaves every rank x + bias + the sum of all parts.
+  NcclCommunicator* comm = nullptr;
+  cuda::DeviceBuffer logits_local, gathered;  // [P, this rank's vocab]; [world, P, vocab stride]
+  bool profiling = false;                     // record events around each collective
+  std::vector<cudaEvent_t> comm_events;       // start, end of each collective of the profiled step
+  size_t comm_events_used = 0;
+  bool adds_residual() const;
+  void tp_embedding(int64_t T);
+  void tp_all_reduce(float* buf, int64_t n);
+  float* lm_head_out();  // where lm_head writes: the logits, or this rank's part of them
+  void tp_gather_logits(int64_t P);
+  void allocate_tp_buffers();
+  double collective_ms() const;  // summed over the profiled step's events
 
   ~Impl();
   void upload_weights();     // cuda_weights.cu

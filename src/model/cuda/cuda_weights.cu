@@ -10,6 +10,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/fused_layout.h"
 #include "model/cuda/cuda_model_impl.h"
+#include "model/cuda/cuda_tp.h"
 
 namespace sunbae::model {
 
@@ -126,6 +127,7 @@ size_t free_bytes() {
 
 CudaModel::Impl::~Impl() {
   for (auto& [key, g] : graphs) cudaGraphExecDestroy(g);
+  for (cudaEvent_t e : comm_events) cudaEventDestroy(e);
   if (stream) cudaStreamDestroy(stream);
 }
 
@@ -149,6 +151,10 @@ void CudaModel::Impl::upload_weights() {
     g.o = stack({&L.o}, src, n + " o_proj");
     g.gate_up = stack({&L.gate, &L.up}, src, n + " gate/up projections", gate_up_rows);
     g.down = stack({&L.down}, src, n + " down_proj");
+    if (!adds_residual()) {  // row-parallel biases are added once, by rank 0 (cuda_model_impl.h)
+      g.o.bias = DeviceBuffer();
+      g.down.bias = DeviceBuffer();
+    }
     g.window = L.sliding ? *c.sliding_window : 0;
     layers.push_back(std::move(g));
   }
@@ -200,12 +206,15 @@ void CudaModel::Impl::allocate_buffers() {
   sample_rows = act(P * int64_t(sizeof(cuda::SampleRow)), "sampling parameters");
 }
 
-std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOptions& options) {
+std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOptions& options, NcclCommunicator* comm) {
   const io::ModelConfig& c = host.config();
+  const std::string unsupported = cuda_unsupported(c);
+  SUNBAE_CHECK(unsupported.empty(), "CUDA backend: ", unsupported);
   SUNBAE_CHECK(cuda::attention_supports_head_dim(c.head_dim), "CUDA backend: head_dim ", c.head_dim,
                " is not built (supported: 16..32, 64, 128, 256)");
   auto m = std::make_unique<Impl>();
   m->host = &host;
+  m->comm = comm;
   if (const char* e = std::getenv("SUNBAE_GEMV_ROWS")) {
     m->gemv_rows = std::atoll(e);
     SUNBAE_CHECK(m->gemv_rows >= cuda::kGemvFusedMaxRows && m->gemv_rows <= cuda::kGemvMaxRows, "SUNBAE_GEMV_ROWS=",
@@ -218,7 +227,7 @@ std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOption
   const int64_t ctx = options.max_context > 0 ? options.max_context : c.max_position_embeddings;
   const int64_t workspace = int64_t(cuda::Gemm::kWorkspaceBytes) +
       cuda::decode_workspace_floats(options.max_seqs, c.num_heads, c.head_dim, kv::blocks_for_tokens(ctx)) * 4 +
-      int64_t(cuda::sample_workspace_bytes(P, c.vocab_size));
+      int64_t(cuda::sample_workspace_bytes(P, host.vocab_size())) + tp_buffer_bytes(host, P);
   m->report = plan_gpu_memory(c, options, half, double(free_bytes()) / (1 << 20), workspace);
 
   SUNBAE_CUDA_CHECK(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking));
@@ -226,11 +235,12 @@ std::unique_ptr<CudaModel> CudaModel::create(const Model& host, const CudaOption
   m->upload_weights();
   const size_t free1 = free_bytes();
   m->allocate_buffers();
+  if (comm) m->allocate_tp_buffers();
   m->gemm = std::make_unique<cuda::Gemm>();
   m->attn_ws = DeviceBuffer(size_t(cuda::decode_workspace_floats(options.max_seqs, c.num_heads, c.head_dim,
                                                                  m->report.max_blocks_per_seq)) * 4,
                             "attention workspace");
-  m->sample_ws = DeviceBuffer(cuda::sample_workspace_bytes(P, c.vocab_size), "sampling workspace");
+  m->sample_ws = DeviceBuffer(cuda::sample_workspace_bytes(P, host.vocab_size()), "sampling workspace");
   const size_t free2 = free_bytes();
   // What the plan said against what the driver saw go (allocation granularity adds a little).
   m->report.weights_mb = double(free0 - free1) / (1 << 20);
