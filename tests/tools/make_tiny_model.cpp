@@ -63,20 +63,22 @@ int run(const std::string& src, const fs::path& out, uint64_t seed) {
 
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.f, 1.f);
-  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes = {{model::names::kEmbed, {vocab, hidden}},
-                                                                     {model::names::kFinalNorm, {hidden}},
-                                                                     {model::names::kLmHead, {vocab, hidden}}};
+  const model::WeightNames& n = model::kLlamaNames;
+  const std::string lm_head = std::string(n.lm_head) + ".weight";
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes = {
+      {std::string(n.embed) + ".weight", {vocab, hidden}},
+      {std::string(n.final_norm) + ".weight", {hidden}},
+      {lm_head, {vocab, hidden}}};
   for (int64_t l = 0; l < layers; ++l) {
-    namespace n = model::names;
-    shapes.push_back({n::layer(l, n::kAttnNorm), {hidden}});
-    shapes.push_back({n::layer(l, n::kMlpNorm), {hidden}});
-    shapes.push_back({n::layer(l, n::kQ) + ".weight", {heads * head_dim, hidden}});
-    shapes.push_back({n::layer(l, n::kK) + ".weight", {kv_heads * head_dim, hidden}});
-    shapes.push_back({n::layer(l, n::kV) + ".weight", {kv_heads * head_dim, hidden}});
-    shapes.push_back({n::layer(l, n::kO) + ".weight", {hidden, heads * head_dim}});
-    shapes.push_back({n::layer(l, n::kGate) + ".weight", {inter, hidden}});
-    shapes.push_back({n::layer(l, n::kUp) + ".weight", {inter, hidden}});
-    shapes.push_back({n::layer(l, n::kDown) + ".weight", {hidden, inter}});
+    shapes.push_back({n.layer(l, n.attn_norm) + ".weight", {hidden}});
+    shapes.push_back({n.layer(l, n.mlp_norm) + ".weight", {hidden}});
+    shapes.push_back({n.layer(l, n.q) + ".weight", {heads * head_dim, hidden}});
+    shapes.push_back({n.layer(l, n.k) + ".weight", {kv_heads * head_dim, hidden}});
+    shapes.push_back({n.layer(l, n.v) + ".weight", {kv_heads * head_dim, hidden}});
+    shapes.push_back({n.layer(l, n.o) + ".weight", {hidden, heads * head_dim}});
+    shapes.push_back({n.layer(l, n.gate) + ".weight", {inter, hidden}});
+    shapes.push_back({n.layer(l, n.up) + ".weight", {inter, hidden}});
+    shapes.push_back({n.layer(l, n.down) + ".weight", {hidden, inter}});
   }
   std::vector<std::vector<float>> data;
   std::vector<std::pair<std::string, TensorView>> tensors;
@@ -86,7 +88,7 @@ int run(const std::string& src, const fs::path& out, uint64_t seed) {
     std::vector<float> v(static_cast<size_t>(numel));
     const bool norm = shape.size() == 1;
     // Unit-scale logits: a peaked but arbitrary next-token distribution at temperature 1.0.
-    const float scale = norm ? 0.f : name == model::names::kLmHead ? 0.5f : 0.15f;
+    const float scale = norm ? 0.f : name == lm_head ? 0.5f : 0.15f;
     for (float& x : v) x = norm ? 1.f : scale * normal(rng);
     data.push_back(std::move(v));
     tensors.push_back({name, TensorView{data.back().data(), DType::F32, shape}});
