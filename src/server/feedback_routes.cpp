@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "server/api_error.h"
+#include "server/http_reply.h"
 
 namespace sunbae::server {
 
@@ -14,13 +15,6 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = {}) {
-  res.status = status;
-  res.set_content(error_body(status, message, param).dump(), "application/json");
-}
-
-std::string sse(const json& j) { return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n"; }
 
 // One feedback request in flight, shared with the chunked-content callbacks that outlive the handler.
 struct FeedbackCall {
@@ -62,15 +56,6 @@ struct FeedbackCall {
     --*active;
   }
 };
-
-int status_of(const engine::RequestError& e) {
-  switch (e.kind()) {
-    case engine::RequestError::QueueFull: return 429;
-    case engine::RequestError::Unavailable: return 503;
-    case engine::RequestError::Invalid: break;
-  }
-  return 400;
-}
 
 void whole(std::shared_ptr<FeedbackCall> call, httplib::Response& res) {
   auto body = [call] {

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "server/api_error.h"
+#include "server/http_reply.h"
 #include "server/feedback_routes.h"
 #include "server/openai_request.h"
 #include "server/openai_response.h"
@@ -26,28 +27,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = {}) {
-  res.status = status;
-  res.set_content(error_body(status, message, param).dump(), "application/json");
-}
-
-int status_of(const engine::RequestError& e) {
-  switch (e.kind()) {
-    case engine::RequestError::QueueFull: return 429;
-    case engine::RequestError::Unavailable: return 503;
-    case engine::RequestError::Invalid: break;
-  }
-  return 400;
-}
-
 bool same_secret(const std::string& a, const std::string& b) {
   // Constant time in the contents, so the key cannot be guessed byte by byte from timings.
   unsigned diff = unsigned(a.size() ^ b.size());
   for (size_t i = 0; i < a.size(); ++i) diff |= unsigned(uint8_t(a[i]) ^ uint8_t(b[i % (b.empty() ? 1 : b.size())]));
   return diff == 0 && !b.empty();
 }
-
-std::string sse(const json& j) { return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n"; }
 
 // One response in flight: its parsed request, streams and per-choice state. Shared with the
 // chunked-content callbacks, which outlive the handler.

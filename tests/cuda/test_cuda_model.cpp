@@ -162,14 +162,7 @@ TEST_P(CudaGolden, GraphReplayEqualsDirectLaunches) {
   EXPECT_EQ(runs[0], runs[1]);
 }
 
-std::string name_of(const testing::TestParamInfo<std::string>& info) {
-  std::string n = std::filesystem::path(info.param).filename();
-  for (char& ch : n)
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return n;
-}
-
-INSTANTIATE_TEST_SUITE_P(Fixtures, CudaGolden, testing::ValuesIn(cuda_fixture_dirs()), name_of);
+INSTANTIATE_TEST_SUITE_P(Fixtures, CudaGolden, testing::ValuesIn(cuda_fixture_dirs()), fixture_param_name);
 
 // One sequence prefilled in chunks after a cached prefix, a batch of two sequences (the flash
 // prefill path), step-by-step decode (the decode path) and forward_sample's greedy tokens all

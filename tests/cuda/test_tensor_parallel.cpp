@@ -109,14 +109,7 @@ TEST_P(CudaTensorParallel, TwoAndFourRanksEqualOne) {
   }
 }
 
-std::string name_of(const testing::TestParamInfo<std::string>& info) {
-  std::string n = std::filesystem::path(info.param).filename();
-  for (char& ch : n)
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return n;
-}
-
-INSTANTIATE_TEST_SUITE_P(Fixtures, CudaTensorParallel, testing::ValuesIn(cuda_fixture_dirs()), name_of);
+INSTANTIATE_TEST_SUITE_P(Fixtures, CudaTensorParallel, testing::ValuesIn(cuda_fixture_dirs()), fixture_param_name);
 
 // More ranks than GPUs is refused with the count, before anything is allocated.
 TEST(CudaTensorParallelErrors, MoreRanksThanGpus) {

@@ -94,13 +94,6 @@ class EngineOnFixture : public testing::TestWithParam<std::string> {
   int64_t gen(int64_t n) const { return dynamic() ? std::min<int64_t>(n, 12) : n; }
 };
 
-std::string name_of(const testing::TestParamInfo<std::string>& info) {
-  std::string n = std::filesystem::path(info.param).filename().string();
-  for (char& c : n)
-    if (!isalnum(uint8_t(c))) c = '_';
-  return n;
-}
-
 // 32 concurrent greedy requests, under a small token budget (chunked prefill) and a cache small
 // enough to force preemption, return exactly what generate() returns for each alone.
 TEST_P(EngineOnFixture, ConcurrentGreedyEqualsEachAlone) {
@@ -190,7 +183,7 @@ TEST_P(EngineOnFixture, SeededSamplingIsTheSameBatchedOrAlone) {
   EXPECT_NE(a[0][0], a[0][1]) << "the two choices draw with different seeds";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, EngineOnFixture, testing::ValuesIn(test::supported_fixture_dirs()), name_of);
+INSTANTIATE_TEST_SUITE_P(Fixtures, EngineOnFixture, testing::ValuesIn(test::supported_fixture_dirs()), test::fixture_param_name);
 
 std::string llama_dir() { return std::string(SUNBAE_FIXTURES_DIR) + "/llama"; }
 

@@ -73,13 +73,6 @@ std::vector<int32_t> length_independent_prompt(const test::Golden& g, const mode
   return {g.prompt.begin(), g.prompt.begin() + long(n)};
 }
 
-std::string name_of(const testing::TestParamInfo<std::string>& info) {
-  std::string n = std::filesystem::path(info.param).filename();
-  for (char& ch : n)
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return n;
-}
-
 class Golden : public testing::TestWithParam<std::string> {};
 
 TEST_P(Golden, LogitsMatchTransformers) {
@@ -154,7 +147,7 @@ TEST_P(Golden, StepByStepDecodeEqualsPrefill) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, testing::ValuesIn(supported_fixture_dirs()), name_of);
+INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, testing::ValuesIn(supported_fixture_dirs()), fixture_param_name);
 
 }  // namespace
 }  // namespace sunbae::test

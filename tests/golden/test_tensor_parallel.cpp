@@ -136,14 +136,7 @@ TEST_P(TensorParallelGolden, TwoAndFourRanksEqualOne) {
   for (int world : {2, 4}) expect_sharded_equals_whole(config, shared, world, prompt);
 }
 
-std::string name_of(const testing::TestParamInfo<std::string>& info) {
-  std::string n = std::filesystem::path(info.param).filename();
-  for (char& ch : n)
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return n;
-}
-
-INSTANTIATE_TEST_SUITE_P(Fixtures, TensorParallelGolden, testing::ValuesIn(supported_fixture_dirs()), name_of);
+INSTANTIATE_TEST_SUITE_P(Fixtures, TensorParallelGolden, testing::ValuesIn(supported_fixture_dirs()), fixture_param_name);
 
 // Random weights: 8 heads over 2 KV heads (replicated at 4 and 8 ranks), q/k/v, o and MLP biases,
 // and a vocabulary of 1001 that leaves the last rank a shorter range.
